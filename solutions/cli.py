@@ -1,0 +1,322 @@
+"""The `ksol` command line: grammar, dispatch and exit codes. No domain logic lives here.
+
+Exit status: 0 success; 2 a user error (bad input, config or data), reported as
+one paragraph without a traceback; 1 a bug (`--debug` shows its traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+EXAMPLES = """examples:
+  ksol list
+  ksol train image_classification --data shapes --recipe quick
+  ksol train image_classification --data photos/ --set epochs=20 --set image_size=[64,64] --out runs/photos
+  ksol train image_classification --data photos/ --out runs/photos --resume
+  ksol evaluate runs/photos --data other_photos/
+  ksol predict runs/photos --data new_photos/ --out predictions.csv
+  ksol report runs/photos
+  ksol export runs/photos --format onnx
+  ksol demo
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ksol", description="Keras solutions: train, evaluate and use deep-learning models.",
+                                     epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", action="store_true", help="print a machine-readable result on stdout")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    commands.add_parser("list", help="solutions and their recipes")
+    commands.add_parser("datasets", help="known dataset configs")
+
+    train = commands.add_parser("train", help="train a solution on data and write a run directory")
+    train.add_argument("solution")
+    _data_arguments(train)
+    train.add_argument("--recipe", default="default", help="preset name (quick, default, accurate) or a recipe YAML file")
+    train.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a recipe key, e.g. --set epochs=5 (repeatable)")
+    train.add_argument("--out", type=Path, help="run directory (default: runs/<solution>/runN)")
+    train.add_argument("--resume", action="store_true", help="continue the interrupted run in --out from its last checkpoint")
+
+    evaluate = commands.add_parser("evaluate", help="a fresh report for a trained run on other labelled data")
+    evaluate.add_argument("run", type=Path)
+    _data_arguments(evaluate)
+
+    predict = commands.add_parser("predict", help="predictions for raw inputs, written as CSV")
+    predict.add_argument("run", type=Path)
+    predict.add_argument("--data", nargs="+", required=True, help="input files or folders")
+    predict.add_argument("--out", type=Path, help="CSV to write (default: RUN/predictions/<input>.csv)")
+    predict.add_argument("--chunk-size", type=int, default=512, help="inputs scored per chunk (bounds memory)")
+
+    report = commands.add_parser("report", help="re-render a run's report from report.json")
+    report.add_argument("run", type=Path)
+
+    export = commands.add_parser("export", help="export a run's model and check it reproduces the Keras model")
+    export.add_argument("run", type=Path)
+    export.add_argument("--format", default="saved_model", help="saved_model, onnx or litert")
+    export.add_argument("--out", type=Path, help="export path (default: RUN/export/model.<format>)")
+
+    demo = commands.add_parser("demo", help="every solution on its bundled sample, one summary table")
+    demo.add_argument("--out", type=Path, default=Path("runs/demo"), help="where the demo runs go")
+    demo.add_argument("--recipe", default="quick")
+    return parser
+
+
+def _data_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", required=True, help="dataset config name (see `ksol datasets`), YAML file, or path")
+    parser.add_argument("--label", help="label column of a table or CSV")
+    parser.add_argument("--text", help="text column")
+    parser.add_argument("--id", dest="id_column", help="identifier column: kept in outputs, never a feature")
+    parser.add_argument("--time", dest="time_column", help="time column: out-of-time split")
+    parser.add_argument("--positive", help="the label value of the positive (bad) class")
+
+
+def _data_source(args):
+    from solutions.core.datasets import resolve_data
+
+    return resolve_data(args.data, label=args.label, text=args.text, id=args.id_column,
+                        time=args.time_column, positive=args.positive)
+
+
+def quiet_tensorflow_import() -> None:
+    """Import TensorFlow with its C++ start-up chatter (absl, CUDA probing) kept off stderr.
+
+    The chatter is written by native code before Python logging exists, so only
+    redirecting file descriptor 2 silences it. Python errors still propagate.
+    """
+    if "tensorflow" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+NEEDS_TENSORFLOW = ("train", "evaluate", "predict", "export", "demo")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit:
+        return int(exit.code or 0)
+    if args.command in NEEDS_TENSORFLOW and not args.debug:
+        quiet_tensorflow_import()
+    from solutions.core.errors import SolutionsError
+
+    try:
+        result = COMMANDS[args.command](args)
+    except SolutionsError as error:
+        print(f"ksol: {error.kind}: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ksol: interrupted. A training run can continue with --resume.", file=sys.stderr)
+        return 130
+    except Exception as error:  # a bug: say so, and show the traceback only when asked
+        if args.debug:
+            traceback.print_exc()
+        print(f"ksol: internal error: {type(error).__name__}: {error}. This is a bug; rerun with --debug "
+              "for the traceback and report it.", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(result, indent=2, default=str))
+    return 0
+
+
+def _say(args, text: str) -> None:
+    if not args.json:
+        print(text)
+
+
+def cmd_list(args) -> dict[str, Any]:
+    from solutions import SOLUTIONS, get_solution
+
+    rows = {}
+    for name in sorted(SOLUTIONS):
+        cls = get_solution(name)
+        rows[name] = {"title": cls.title, "presets": list(cls.recipe_class.PRESETS), "sample_data": cls.sample_data}
+        _say(args, f"{name:24s} {cls.title}  (recipes: {', '.join(cls.recipe_class.PRESETS)}; sample: {cls.sample_data})")
+    return rows
+
+
+def cmd_datasets(args) -> dict[str, Any]:
+    from solutions.core.datasets import known_datasets, read_dataset_config
+
+    rows = {}
+    for name, path in known_datasets().items():
+        config = read_dataset_config(path)
+        rows[name] = {"solution": config.get("solution"), "description": config.get("description", ""), "config": str(path)}
+        _say(args, f"{name:16s} {config.get('solution', ''):22s} {config.get('description', '')}")
+    return rows
+
+
+def _check_out_dir(out: Path, resume: bool) -> None:
+    from solutions.core.errors import UsageError
+
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file; pass a folder for the run.")
+    if not resume and out.is_dir() and any(out.iterdir()):
+        raise UsageError(f"Run directory {out} already exists and is not empty. Pass a new --out, "
+                         "or --resume to continue an interrupted run there.")
+
+
+def cmd_train(args) -> dict[str, Any]:
+    from solutions import get_solution
+    from solutions.core.errors import UsageError
+    from solutions.core.runs import next_run_dir
+
+    cls = get_solution(args.solution)
+    solution = cls(recipe=args.recipe, **_overrides(args.overrides))
+    solution.resolve_recipe()  # reject bad recipes before touching data or disk
+    if args.resume and args.out is None:
+        raise UsageError("--resume needs --out naming the run directory of the interrupted run.")
+    out = args.out or next_run_dir(cls.name)
+    _check_out_dir(out, args.resume)
+    source = _data_source(args)
+    return _train_and_report(args, solution, source, out, args.resume)
+
+
+def _train_and_report(args, solution, source, out: Path, resume: bool) -> dict[str, Any]:
+    began = time.perf_counter()
+    solution.fit(source, run_dir=out, resume=resume, progress=not (args.quiet or args.json))
+    report = solution.evaluate()
+    paths = solution.write_report(out, report)
+    solution.timings_["total_seconds"] = time.perf_counter() - began
+    solution.save(out, command=["ksol", *sys.argv[1:]])
+    result = _result(solution.name, out, report, paths)
+    _say(args, _summary_line(result))
+    return result
+
+
+def _result(name: str, out: Path, report, paths: dict[str, Path]) -> dict[str, Any]:
+    return {"solution": name, "run_dir": str(out), "primary_metric": report.primary_metric,
+            **{k: report.primary.get(k) for k in ("value", "low", "high")},
+            "report_html": str(paths["html"]), "report_md": str(paths["md"])}
+
+
+def _summary_line(result: dict[str, Any]) -> str:
+    interval = f" (95% CI {result['low']:.3f}-{result['high']:.3f})" if result.get("low") is not None else ""
+    return (f"{result['solution']}: test {result['primary_metric']} {result['value']:.4f}{interval}\n"
+            f"  run:    {result['run_dir']}\n  report: {result['report_html']}")
+
+
+def _overrides(pairs: list[str]) -> dict[str, Any]:
+    from solutions.core.config import parse_overrides
+
+    return parse_overrides(pairs)
+
+
+def _load_run(run: Path):
+    from solutions import get_solution
+    from solutions.core.runs import check_run_dir, read_json
+
+    check_run_dir(run)
+    manifest = read_json(run / "manifest.json")
+    return get_solution(manifest.get("solution", "")).load(run)
+
+
+def cmd_evaluate(args) -> dict[str, Any]:
+    solution = _load_run(args.run)
+    source = _data_source(args)
+    report = solution.evaluate(source)
+    out = args.run / "evaluations" / _safe_name(source.name)
+    paths = solution.write_report(out, report)
+    result = _result(solution.name, out, report, paths)
+    _say(args, _summary_line(result))
+    return result
+
+
+def cmd_predict(args) -> dict[str, Any]:
+    solution = _load_run(args.run)
+    inputs = args.data if len(args.data) > 1 else args.data[0]
+    out = args.out or args.run / "predictions" / f"{_safe_name(Path(args.data[0]).stem or 'inputs')}.csv"
+    summary = solution.predict_to_csv(inputs, out, chunk_size=args.chunk_size, progress=not (args.quiet or args.json))
+    skipped = summary["skipped"]
+    _say(args, f"wrote {summary['rows']} predictions to {out} ({summary['rows_per_second']:.0f} rows/s)")
+    if skipped:
+        print(f"ksol: skipped {len(skipped)} unreadable inputs, e.g. {skipped[0][0]}: {skipped[0][1]}", file=sys.stderr)
+    return summary
+
+
+def cmd_report(args) -> dict[str, Any]:
+    from solutions.core.report import Report
+    from solutions.core.runs import check_run_dir, read_json
+    from solutions.core.solution import write_report_files
+
+    check_run_dir(args.run)
+    report = Report.from_dict(read_json(args.run / "report.json"))
+    paths = write_report_files(args.run, report)
+    _say(args, f"report: {paths['html']}")
+    return {k: str(v) for k, v in paths.items()}
+
+
+def cmd_export(args) -> dict[str, Any]:
+    solution = _load_run(args.run)
+    suffix = {"saved_model": "", "onnx": ".onnx", "litert": ".tflite"}.get(args.format, "")
+    out = args.out or args.run / "export" / f"model_{args.format}{suffix}"
+    result = solution.export(out, args.format)
+    _say(args, f"exported {args.format} to {result['path']}; outputs match the Keras model "
+               f"(largest difference {result['max_abs_difference']:.1e})")
+    return result
+
+
+def cmd_demo(args) -> dict[str, Any]:
+    from solutions import get_solution, list_solutions
+    from solutions.core.datasets import resolve_data
+
+    rows = []
+    for name in list_solutions():
+        cls = get_solution(name)
+        out = args.out / name
+        if out.is_dir():
+            import shutil
+
+            shutil.rmtree(out)
+        if not args.quiet and not args.json:
+            print(f"== {name}: training on the bundled sample {cls.sample_data!r} with the {args.recipe!r} recipe", file=sys.stderr)
+        result = _train_and_report(argparse.Namespace(**{**vars(args), "json": True}), cls(recipe=args.recipe),
+                                   resolve_data(cls.sample_data), out, resume=False)
+        rows.append(result)
+    _say(args, "\n" + _demo_table(rows))
+    return {"runs": rows}
+
+
+def _demo_table(rows: list[dict[str, Any]]) -> str:
+    lines = [f"{'solution':22s} {'metric':10s} {'value':>7s}  {'95% CI':15s} report"]
+    for r in rows:
+        interval = f"{r['low']:.3f}-{r['high']:.3f}" if r.get("low") is not None else ""
+        lines.append(f"{r['solution']:22s} {r['primary_metric']:10s} {r['value']:7.4f}  {interval:15s} {r['report_html']}")
+    return "\n".join(lines)
+
+
+def _safe_name(text: str) -> str:
+    import re
+
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "data"
+
+
+COMMANDS = {"list": cmd_list, "datasets": cmd_datasets, "train": cmd_train, "evaluate": cmd_evaluate,
+            "predict": cmd_predict, "report": cmd_report, "export": cmd_export, "demo": cmd_demo}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""The report as a value.
+
+A `Report` holds numbers, tables, plot data and small images; it is built by a
+solution's evaluation and is the source of truth written to `report.json`.
+Rendering (report.md, report.html) and plotting read it and never compute
+metrics themselves, so `ksol report RUN` can re-render from the JSON alone.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from solutions.core.metrics import Interval
+
+SECTION_KINDS = ("metrics", "table", "plot", "images", "text")
+PLOT_KINDS = ("confusion_matrix", "lines", "bars")
+
+
+@dataclass
+class Section:
+    """One part of a report: `kind` says how `data` is shaped and rendered.
+
+    metrics: {"rows": [{"metric", "value", "low", "high"}]}
+    table:   {"columns": [...], "rows": [[...], ...]}
+    plot:    {"plot": "confusion_matrix" | "lines" | "bars", ...plot data}
+    images:  {"images": [{"png": base64 PNG, "caption": str}]}
+    text:    {"text": str}
+    """
+
+    title: str
+    kind: str
+    data: dict[str, Any]
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in SECTION_KINDS:
+            raise ValueError(f"Section kind must be one of {SECTION_KINDS}. Received: kind={self.kind!r}.")
+        if self.kind == "plot" and self.data.get("plot") not in PLOT_KINDS:
+            raise ValueError(f"Plot must be one of {PLOT_KINDS}. Received: plot={self.data.get('plot')!r}.")
+
+
+@dataclass
+class Report:
+    """An evaluation report: headline metric, all metrics, and ordered sections."""
+
+    solution: str
+    title: str
+    primary_metric: str
+    metrics: dict[str, dict[str, float]]
+    sections: list[Section] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.primary_metric not in self.metrics:
+            raise ValueError(
+                f"primary_metric {self.primary_metric!r} is not among the metrics: {sorted(self.metrics)}."
+            )
+
+    @property
+    def primary(self) -> dict[str, float]:
+        return self.metrics[self.primary_metric]
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=1, allow_nan=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Report":
+        sections = [Section(**s) for s in data.get("sections", [])]
+        return cls(
+            solution=data["solution"],
+            title=data["title"],
+            primary_metric=data["primary_metric"],
+            metrics=data["metrics"],
+            sections=sections,
+            info=data.get("info", {}),
+        )
+
+
+def metric_entry(value: float | Interval) -> dict[str, float]:
+    """A metric as a JSON-ready dict: {"value"} or {"value", "low", "high", "confidence"}."""
+    if isinstance(value, Interval):
+        return value.to_dict()
+    return {"value": float(value)}
+
+
+def metrics_section(title: str, metrics: dict[str, dict[str, float]], note: str = "") -> Section:
+    rows = [{"metric": name, **entry} for name, entry in metrics.items()]
+    return Section(title, "metrics", {"rows": rows}, note)
+
+
+def table_section(title: str, columns: list[str], rows: list[list[Any]], note: str = "") -> Section:
+    return Section(title, "table", {"columns": list(columns), "rows": [list(r) for r in rows]}, note)
+
+
+def text_section(title: str, text: str) -> Section:
+    return Section(title, "text", {"text": text})
+
+
+def confusion_matrix_section(title: str, matrix: np.ndarray, labels: tuple[str, ...], note: str = "") -> Section:
+    return Section(title, "plot", {"plot": "confusion_matrix", "matrix": np.asarray(matrix).tolist(), "labels": list(labels)}, note)
+
+
+def lines_section(title: str, series: list[dict[str, Any]], x_label: str, y_label: str, note: str = "") -> Section:
+    """Line plot data: series are {"name", "x", "y"} dicts."""
+    return Section(title, "plot", {"plot": "lines", "series": series, "x_label": x_label, "y_label": y_label}, note)
+
+
+def images_section(title: str, images: list[tuple[np.ndarray, str]], note: str = "") -> Section:
+    """Small RGB uint8 images with captions, stored as base64 PNG."""
+    return Section(title, "images", {"images": [{"png": png_base64(img), "caption": cap} for img, cap in images]}, note)
+
+
+def png_base64(image: np.ndarray) -> str:
+    """Encode an RGB or grayscale uint8 image as base64 PNG text."""
+    import cv2
+
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[2] == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+    ok, buffer = cv2.imencode(".png", image)
+    if not ok:
+        raise ValueError(f"Could not encode an image of shape {image.shape} as PNG.")
+    return base64.b64encode(buffer.tobytes()).decode("ascii")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

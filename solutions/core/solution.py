@@ -1,0 +1,456 @@
+"""The Solution base class: one workflow (fit, evaluate, predict, save, export) for every domain.
+
+A domain subclass fills in a few hooks:
+
+    load_examples(source, recipe, schema)  -> Examples      read the user's data
+    make_schema(splits, recipe)            -> dict          what the model must know (JSON)
+    build_model(schema, recipe)            -> keras.Model   raw inputs in, probabilities out
+    make_dataset(split, schema, recipe, training) -> tf.data.Dataset
+    loss_and_metrics(schema, recipe)       -> (loss, metrics)
+    evaluate_split(split, scores, train)   -> Evaluation    metrics and report sections
+    read_inputs(source, schema, chunk_size) -> iterator of InputChunk   for predict
+    prediction_rows(chunk, scores)         -> DataFrame
+
+and optionally `training_phases` (transfer learning) and `input_signature`.
+The base class owns seeds, splits, training with checkpoints, the report
+frame, run directories and export. Like a scikit-learn estimator, `__init__`
+only stores its arguments; learned state ends in `_`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Iterator
+
+import numpy as np
+
+from solutions.core.config import Recipe, load_recipe, recipe_differences
+from solutions.core.datasets import DataSource, resolve_data
+from solutions.core.errors import ConfigError, DataError, NotFittedError, UsageError
+from solutions.core.report import Report, Section, lines_section, metrics_section, table_section
+from solutions.core.runs import (
+    MODEL_FILE, atomic_path, atomic_write_json, atomic_write_text, check_run_dir, environment, read_json,
+)
+from solutions.core.splits import Examples, Split, Splits, encode_labels, split_examples
+
+EXPORT_FORMATS = {"saved_model": "tf_saved_model", "onnx": "onnx", "litert": "litert"}
+
+
+@dataclass
+class Evaluation:
+    """What a domain's evaluation returns: metrics (first is headline unless named) and sections."""
+
+    metrics: dict[str, dict[str, float]]
+    sections: list[Section]
+    primary_metric: str
+    baselines: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    predictions: Any = None
+
+
+@dataclass(frozen=True)
+class InputChunk:
+    """A chunk of raw inputs for prediction: ids, model inputs, and inputs that could not be read."""
+
+    ids: list[str]
+    x: Any
+    failures: tuple[tuple[str, str], ...] = ()
+
+
+class Solution:
+    """Base class of every domain solution.
+
+    >>> from solutions import get_solution
+    >>> solution = get_solution("image_classification")(recipe="quick")
+    >>> solution.recipe_.epochs
+    Traceback (most recent call last):
+    ...
+    solutions.core.errors.NotFittedError: ImageClassificationSolution is not fitted yet: call fit(data) first, or load a trained run with ImageClassificationSolution.load(run_dir).
+    """
+
+    name: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    recipe_class: ClassVar[type[Recipe]] = Recipe
+    sample_data: ClassVar[str] = ""
+    min_examples_per_class: ClassVar[int] = 5
+
+    def __init__(self, recipe: str | Path | Recipe = "default", **overrides: Any):
+        self.recipe = recipe
+        self.overrides = overrides
+
+    # ----------------------------------------------------------------- hooks
+    def load_examples(self, source: DataSource, recipe: Recipe, schema: dict | None) -> Examples:
+        raise NotImplementedError
+
+    def make_schema(self, splits: Splits, recipe: Recipe) -> dict[str, Any]:
+        return {"class_names": list(splits.class_names)}
+
+    def build_model(self, schema: dict[str, Any], recipe: Recipe):
+        raise NotImplementedError
+
+    def make_dataset(self, split: Split, schema: dict[str, Any], recipe: Recipe, training: bool):
+        raise NotImplementedError
+
+    def loss_and_metrics(self, schema: dict[str, Any], recipe: Recipe) -> tuple[Any, list[Any]]:
+        raise NotImplementedError
+
+    def training_phases(self, model, recipe: Recipe):
+        from solutions.core.training import Phase
+
+        return [Phase("train", recipe.epochs, recipe.learning_rate)]
+
+    def evaluate_split(self, split: Split, scores: np.ndarray, train: Split | None) -> Evaluation:
+        raise NotImplementedError
+
+    def read_inputs(self, source: Any, schema: dict[str, Any], chunk_size: int) -> Iterator[InputChunk]:
+        raise NotImplementedError
+
+    def prediction_rows(self, chunk: InputChunk, scores: np.ndarray):
+        raise NotImplementedError
+
+    def example_inputs(self, schema: dict[str, Any], n: int = 4) -> Any:
+        """A small batch of valid model inputs, used to check exported models."""
+        raise NotImplementedError
+
+    def custom_objects(self) -> dict[str, Any]:
+        return {}
+
+    # ------------------------------------------------------------- workflow
+    @property
+    def recipe_(self) -> Recipe:
+        self._check_fitted()
+        return self._recipe
+
+    def resolve_recipe(self) -> Recipe:
+        """The recipe this solution will train with: preset or file, plus overrides, checked."""
+        if isinstance(self.recipe, Recipe):
+            if not isinstance(self.recipe, self.recipe_class):
+                raise ConfigError(
+                    f"{type(self).__name__} needs a {self.recipe_class.__name__}. Received: {type(self.recipe).__name__}."
+                )
+            if self.overrides:
+                from solutions.core.config import make_recipe
+
+                return make_recipe(self.recipe_class, "default", **{**self.recipe.to_dict(), **self.overrides})
+            return self.recipe
+        return load_recipe(self.recipe_class, self.recipe, self.overrides)
+
+    def fit(self, data: str | Path | DataSource, *, run_dir: str | Path | None = None, resume: bool = False, progress: bool = True, callbacks: list[Any] | None = None):
+        """Load `data`, split it, build the model and train it. Returns self.
+
+        With `run_dir`, a checkpoint is written there after every epoch and
+        `resume=True` continues an interrupted run from it.
+        """
+        from solutions.core.training import checkpoint_exists, set_seed, train
+
+        timings: dict[str, float] = {}
+        recipe = self.resolve_recipe()
+        checkpoint_dir = Path(run_dir) / "checkpoints" if run_dir is not None else None
+        if resume:
+            if checkpoint_dir is None or not checkpoint_exists(checkpoint_dir):
+                raise UsageError(
+                    f"--resume found no checkpoint in {checkpoint_dir or '(no run directory given)'}. "
+                    "Pass --out with the folder of the interrupted run, or start again without --resume."
+                )
+            saved = self.recipe_class(**_read_yaml(Path(run_dir) / "recipe.yaml")) if (Path(run_dir) / "recipe.yaml").is_file() else None
+            if saved is not None and recipe_differences(saved, recipe):
+                diffs = ", ".join(f"{k}: saved {a!r}, now {b!r}" for k, (a, b) in recipe_differences(saved, recipe).items())
+                raise ConfigError(f"--resume must use the recipe the run started with; these keys differ: {diffs}.")
+        started = time.perf_counter()
+        set_seed(recipe.seed)
+        source = data if isinstance(data, DataSource) else resolve_data(data)
+        examples = self.load_examples(source, recipe, None)
+        splits = split_examples(
+            examples, validation_fraction=recipe.validation_fraction, test_fraction=recipe.test_fraction,
+            seed=recipe.seed, min_per_class=self.min_examples_per_class,
+        )
+        schema = self.make_schema(splits, recipe)
+        timings["load_data_seconds"] = time.perf_counter() - started
+        if run_dir is not None and not resume:
+            _write_yaml(Path(run_dir) / "recipe.yaml", recipe.to_dict())
+        set_seed(recipe.seed)
+        model = self.build_model(schema, recipe)
+        train_data = self.make_dataset(splits.train, schema, recipe, training=True)
+        val_data = self.make_dataset(splits.val, schema, recipe, training=False)
+        loss, metrics = self.loss_and_metrics(schema, recipe)
+        steps = int(np.ceil(len(splits.train) / recipe.batch_size))
+        class_weight = _balanced_class_weight(splits.train.y, len(splits.class_names)) if recipe.class_weight == "balanced" else None
+        model, result = train(
+            model, train_data, val_data, recipe=recipe, phases=self.training_phases(model, recipe),
+            loss=loss, metrics=metrics, steps_per_epoch=steps, checkpoint_dir=checkpoint_dir,
+            resume=resume, class_weight=class_weight, progress=progress, custom_objects=self.custom_objects(), callbacks=callbacks,
+        )
+        timings["fit_seconds"] = result.seconds
+        self._recipe, self.model_, self.schema_, self.splits_, self.training_ = recipe, model, schema, splits, result
+        self.data_ = {"spec": source.spec, "name": source.name, "fingerprint": self._fingerprint(source, examples),
+                      "summary": splits.summary()}
+        self.timings_ = timings
+        return self
+
+    def evaluate(self, data: str | Path | DataSource | None = None) -> Report:
+        """A report on the held-out test split (no argument) or on other labelled data."""
+        self._check_fitted()
+        started = time.perf_counter()
+        if data is None:
+            if getattr(self, "splits_", None) is None:
+                raise UsageError("This solution was loaded from a run directory; pass the data to evaluate on.")
+            split, train, data_summary = self.splits_.test, self.splits_.train, self.data_["summary"]
+            data_name = self.data_["name"]
+        else:
+            source = data if isinstance(data, DataSource) else resolve_data(data)
+            examples = self.load_examples(source, self._recipe, self.schema_)
+            if examples.given_split is not None and np.any(examples.given_split == "test"):
+                examples = examples.subset(np.flatnonzero(examples.given_split == "test"))
+            if len(examples) == 0:
+                raise DataError(f"No labelled examples were found in {source.spec}.")
+            class_names = tuple(self.schema_["class_names"])
+            split = Split("test", examples.x, encode_labels(examples.labels, class_names, f"The data {source.spec}"), examples.ids)
+            counts = np.bincount(split.y, minlength=len(class_names))
+            data_summary = {"splits": {"test": {"size": len(split), "classes": dict(zip(class_names, counts.tolist()))}},
+                            "dropped": {"count": len(examples.dropped), "examples": [list(d) for d in examples.dropped[:20]]}}
+            train, data_name = None, source.name
+        scores = self.predict_scores(split.x)
+        evaluation = self.evaluate_split(split, scores, train)
+        report = self._assemble_report(evaluation, data_name, data_summary, train is None)
+        self.last_predictions_ = evaluation.predictions
+        self.timings_ = {**getattr(self, "timings_", {}), "evaluate_seconds": time.perf_counter() - started}
+        return report
+
+    def predict_scores(self, x: Any) -> np.ndarray:
+        """Class probabilities for model-ready inputs."""
+        self._check_fitted()
+        batch = max(32, self._recipe.batch_size)
+        return np.asarray(self.model_.predict(x, batch_size=batch, verbose=0))
+
+    def predict(self, inputs: Any, chunk_size: int = 512):
+        """Predictions for raw inputs (paths, a folder, arrays) as a pandas DataFrame."""
+        import pandas as pd
+
+        self._check_fitted()
+        frames, failures = [], []
+        for chunk in self.read_inputs(inputs, self.schema_, chunk_size):
+            failures.extend(chunk.failures)
+            if len(chunk.ids):
+                frames.append(self.prediction_rows(chunk, self.predict_scores(chunk.x)))
+        self.prediction_failures_ = failures
+        if not frames:
+            raise DataError(f"No readable inputs to predict on in {inputs!r}." + _failure_hint(failures))
+        return pd.concat(frames, ignore_index=True)
+
+    def predict_to_csv(self, inputs: Any, out: Path, chunk_size: int = 512, progress: bool = True) -> dict[str, Any]:
+        """Stream predictions for `inputs` into the CSV `out` chunk by chunk (bounded memory)."""
+        self._check_fitted()
+        rows, failures, began = 0, [], time.perf_counter()
+        with atomic_path(Path(out)) as tmp:
+            with open(tmp, "w", newline="", encoding="utf-8") as handle:
+                header_written = False
+                for chunk in self.read_inputs(inputs, self.schema_, chunk_size):
+                    failures.extend(chunk.failures)
+                    if not len(chunk.ids):
+                        continue
+                    frame = self.prediction_rows(chunk, self.predict_scores(chunk.x))
+                    frame.to_csv(handle, header=not header_written, index=False, quoting=csv.QUOTE_MINIMAL)
+                    header_written = True
+                    rows += len(frame)
+                    if progress:
+                        print(f"predicted {rows} rows", file=sys.stderr, flush=True)
+            if rows == 0:
+                raise DataError(f"No readable inputs to predict on in {inputs!r}." + _failure_hint(failures))
+        seconds = time.perf_counter() - began
+        return {"rows": rows, "skipped": [list(f) for f in failures], "seconds": seconds,
+                "rows_per_second": rows / seconds if seconds else float("nan"), "out": str(out)}
+
+    # ------------------------------------------------------------ persistence
+    def save(self, run_dir: str | Path, command: list[str] | None = None) -> Path:
+        """Write model.keras, recipe.yaml, schema.json, history.csv and manifest.json to `run_dir`."""
+        self._check_fitted()
+        run_dir = Path(run_dir)
+        with atomic_path(run_dir / MODEL_FILE) as tmp:
+            self.model_.save(tmp)
+        _write_yaml(run_dir / "recipe.yaml", self._recipe.to_dict())
+        atomic_write_json(run_dir / "schema.json", self.schema_)
+        training = getattr(self, "training_", None)
+        if training is not None:
+            import pandas as pd
+
+            atomic_write_text(run_dir / "history.csv", pd.DataFrame(training.history).to_csv(index=False))
+        manifest = {
+            "solution": self.name,
+            "recipe": self._recipe.to_dict(),
+            "seed": self._recipe.seed,
+            "data": {k: v for k, v in getattr(self, "data_", {}).items() if k != "summary"},
+            "training": None if training is None else {
+                "epochs_done": training.epochs_done, "best_epoch": training.best_epoch,
+                "stopped_early": training.stopped_early, "resumed_from_epoch": training.resumed_from_epoch,
+            },
+            "timings": getattr(self, "timings_", {}),
+            "command": command if command is not None else sys.argv,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "environment": environment(),
+        }
+        atomic_write_json(run_dir / "manifest.json", manifest)
+        return run_dir
+
+    def write_report(self, out_dir: str | Path, report: Report) -> dict[str, Path]:
+        """Write report.json, metrics.json, report.md, report.html, figures/ (and predictions.csv) to `out_dir`."""
+        out_dir = Path(out_dir)
+        paths = write_report_files(out_dir, report)
+        if getattr(self, "last_predictions_", None) is not None:
+            atomic_write_text(out_dir / "predictions.csv", self.last_predictions_.to_csv(index=False))
+        return paths
+
+    @classmethod
+    def load(cls, run_dir: str | Path) -> "Solution":
+        """A fitted solution from a run directory (model loaded with safe_mode on)."""
+        import keras
+
+        run_dir = check_run_dir(Path(run_dir))
+        manifest = read_json(run_dir / "manifest.json")
+        if cls.name and manifest.get("solution") != cls.name:
+            raise UsageError(f"{run_dir} holds a {manifest.get('solution')!r} run, not {cls.name!r}.")
+        recipe = cls.recipe_class(**_read_yaml(run_dir / "recipe.yaml"))
+        solution = cls(recipe)
+        try:
+            model = keras.saving.load_model(run_dir / MODEL_FILE, safe_mode=True, custom_objects=solution.custom_objects())
+        except Exception as error:  # Keras raises ValueError, OSError, TypeError... for foreign files
+            raise UsageError(
+                f"{run_dir / MODEL_FILE} could not be loaded as a Keras model with safe_mode on: {error}. "
+                "Only models saved by keras-solutions (or plain Keras without custom code) can be loaded."
+            ) from None
+        solution._recipe, solution.model_ = recipe, model
+        solution.schema_ = read_json(run_dir / "schema.json")
+        solution.splits_ = None
+        solution.data_ = manifest.get("data", {})
+        return solution
+
+    def export(self, path: str | Path, format: str = "saved_model") -> dict[str, Any]:
+        """Export the model (saved_model, onnx or litert) and check it matches the Keras model on a batch."""
+        from solutions.core.exporting import export_and_verify
+
+        self._check_fitted()
+        if format not in EXPORT_FORMATS:
+            from solutions.core.errors import did_you_mean
+
+            raise UsageError(f"--format must be one of {', '.join(EXPORT_FORMATS)}. Received: {format!r}." + did_you_mean(format, EXPORT_FORMATS))
+        return export_and_verify(self.model_, Path(path), EXPORT_FORMATS[format], self.example_inputs(self.schema_))
+
+    # -------------------------------------------------------------- internals
+    def _check_fitted(self) -> None:
+        if getattr(self, "model_", None) is None:
+            raise NotFittedError(
+                f"{type(self).__name__} is not fitted yet: call fit(data) first, or load a trained run "
+                f"with {type(self).__name__}.load(run_dir)."
+            )
+
+    def _fingerprint(self, source: DataSource, examples: Examples) -> str:
+        from solutions.core.runs import fingerprint_arrays, fingerprint_path
+
+        if source.path is not None:
+            return fingerprint_path(source.path)
+        return fingerprint_arrays(np.asarray(examples.x), np.asarray(examples.labels))
+
+    def _assemble_report(self, evaluation: Evaluation, data_name: str, data_summary: dict, new_data: bool) -> Report:
+        sections = [metrics_section("Headline metrics (test)", evaluation.metrics,
+                                    "95% intervals from 1,000 bootstrap resamples of the test set.")]
+        if evaluation.baselines:
+            rows = [[name] + [values.get(m, {}).get("value", float("nan")) for m in evaluation.metrics]
+                    for name, values in evaluation.baselines.items()]
+            rows.insert(0, ["this model"] + [evaluation.metrics[m]["value"] for m in evaluation.metrics])
+            sections.append(table_section("Baselines on the same split", ["model", *evaluation.metrics], rows,
+                                          "Simple models trained on the same training split and scored on the same test split."))
+        elif new_data:
+            sections.append(Section("Baselines", "text", {"text": "Not computed: this report evaluates a saved model on new data, which has no training split to fit baselines on."}))
+        sections.extend(evaluation.sections)
+        training = getattr(self, "training_", None)
+        if training is not None and training.history:
+            sections.extend(_training_curves(training.history))
+        sections.append(_data_summary_section(data_summary))
+        env = environment()
+        sections.append(table_section("Environment", ["component", "version"], [[k, v] for k, v in env.items()]))
+        metrics = dict(evaluation.metrics)
+        for name, values in evaluation.baselines.items():
+            for metric, entry in values.items():
+                metrics[f"baseline/{name}/{metric}"] = entry
+        return Report(
+            solution=self.name, title=f"{self.title}: {data_name}", primary_metric=evaluation.primary_metric,
+            metrics=metrics, sections=sections,
+            info={"data": data_name, "recipe": self._recipe.to_dict(), "environment": env,
+                  "training": None if training is None else {"epochs_done": training.epochs_done, "best_epoch": training.best_epoch}},
+        )
+
+
+def write_report_files(out_dir: Path, report: Report) -> dict[str, Path]:
+    """Render a report value into `out_dir`: report.json, metrics.json, report.md, report.html, figures/."""
+    from solutions.core.render import render_figures, render_html, render_markdown
+
+    out_dir = Path(out_dir)
+    with atomic_path(out_dir / "figures") as tmp:
+        tmp.mkdir()
+        for name, data in render_figures(report).items():
+            (tmp / name).write_bytes(data)
+    atomic_write_text(out_dir / "report.json", report.to_json())
+    atomic_write_json(out_dir / "metrics.json", {"primary_metric": report.primary_metric, "metrics": report.metrics})
+    atomic_write_text(out_dir / "report.md", render_markdown(report, "figures"))
+    atomic_write_text(out_dir / "report.html", render_html(report))
+    return {"json": out_dir / "report.json", "md": out_dir / "report.md", "html": out_dir / "report.html"}
+
+
+def _training_curves(history: list[dict[str, Any]]) -> list[Section]:
+    epochs = [h["epoch"] for h in history]
+    sections = []
+    names = sorted({k for h in history for k in h if k.startswith("val_")})
+    for val_name in names:
+        name = val_name[4:]
+        series = [{"name": f"train {name}", "x": epochs, "y": [h.get(name, float("nan")) for h in history]},
+                  {"name": f"validation {name}", "x": epochs, "y": [h.get(val_name, float("nan")) for h in history], "style": "--"}]
+        sections.append(lines_section(f"Training curve: {name}", series, "epoch", name))
+    return sections
+
+
+def _data_summary_section(summary: dict[str, Any]) -> Section:
+    splits = summary.get("splits", {})
+    classes = sorted({c for s in splits.values() for c in s["classes"]})
+    rows = [[c] + [splits[s]["classes"].get(c, 0) for s in splits] for c in classes]
+    rows.append(["total"] + [splits[s]["size"] for s in splits])
+    dropped = summary.get("dropped", {})
+    notes = list(summary.get("notes", []))
+    if dropped.get("count"):
+        reasons = ", ".join(f"{reason}: {n}" for reason, n in dropped.get("by_reason", {}).items())
+        notes.append(f"{dropped['count']} inputs were dropped ({reasons}).")
+    else:
+        notes.append("No inputs were dropped.")
+    return table_section("Data", ["class", *splits], rows, " ".join(notes))
+
+
+def _balanced_class_weight(y: np.ndarray, n_classes: int) -> dict[int, float]:
+    from sklearn.utils.class_weight import compute_class_weight
+
+    present = np.unique(y)
+    weights = compute_class_weight("balanced", classes=present, y=y)
+    result = {int(c): 1.0 for c in range(n_classes)}
+    result.update({int(c): float(w) for c, w in zip(present, weights)})
+    return result
+
+
+def _failure_hint(failures: list[tuple[str, str]]) -> str:
+    if not failures:
+        return ""
+    shown = "; ".join(f"{path}: {reason}" for path, reason in failures[:5])
+    return f" {len(failures)} inputs could not be read: {shown}."
+
+
+def _write_yaml(path: Path, values: dict[str, Any]) -> None:
+    import yaml
+
+    atomic_write_text(path, yaml.safe_dump(values, sort_keys=False))
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    import yaml
+
+    values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}

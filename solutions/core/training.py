@@ -1,0 +1,223 @@
+"""Compile and fit: seeds, learning-rate schedules, early stopping, checkpoints and resume.
+
+Training runs in phases (one for most models; "frozen head" then "fine-tune"
+for transfer learning). After every epoch the whole model, optimizer state
+included, is saved to `checkpoints/last.keras` with a small `state.json`, and
+the best weights so far to `checkpoints/best.weights.h5`; `resume=True`
+continues from there. Early stopping's patience counter restarts on resume.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from solutions.core.config import Recipe
+from solutions.core.errors import UsageError
+from solutions.core.runs import atomic_path, atomic_write_json, read_json
+
+LAST_CHECKPOINT = "last.keras"
+BEST_WEIGHTS = "best.weights.h5"
+STATE_FILE = "state.json"
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A stretch of training with its own learning rate and trainable layers.
+
+    `prepare(model)` runs before the phase compiles (to unfreeze a backbone, say).
+    """
+
+    name: str
+    epochs: int
+    learning_rate: float
+    prepare: Callable[[Any], None] | None = None
+
+
+@dataclass
+class TrainingResult:
+    history: list[dict[str, float]] = field(default_factory=list)
+    epochs_done: int = 0
+    best_epoch: int = 0
+    stopped_early: bool = False
+    seconds: float = 0.0
+    resumed_from_epoch: int | None = None
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python, NumPy and the backend so the same seed trains the same model."""
+    import keras
+
+    keras.utils.set_random_seed(int(seed))
+
+
+def make_optimizer(recipe: Recipe, learning_rate: float, total_steps: int):
+    """AdamW with the recipe's schedule over `total_steps` optimizer steps."""
+    import keras
+
+    total_steps = max(1, int(total_steps))
+    if recipe.lr_schedule == "constant":
+        schedule: Any = learning_rate
+    elif recipe.lr_schedule == "cosine":
+        schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=total_steps, alpha=0.01)
+    else:  # one_cycle: linear warm-up over 30% of the steps to the peak, cosine anneal to 1/1000 of it
+        warmup = max(1, int(0.3 * total_steps))
+        schedule = keras.optimizers.schedules.CosineDecay(
+            learning_rate / 25, decay_steps=max(1, total_steps - warmup), alpha=1e-3,
+            warmup_target=learning_rate, warmup_steps=warmup,
+        )
+    return keras.optimizers.AdamW(learning_rate=schedule, weight_decay=recipe.weight_decay)
+
+
+def checkpoint_exists(checkpoint_dir: Path) -> bool:
+    return (Path(checkpoint_dir) / LAST_CHECKPOINT).is_file() and (Path(checkpoint_dir) / STATE_FILE).is_file()
+
+
+def train(
+    model,
+    train_data,
+    val_data,
+    *,
+    recipe: Recipe,
+    phases: list[Phase],
+    loss: Any,
+    metrics: list[Any],
+    steps_per_epoch: int,
+    checkpoint_dir: Path | None = None,
+    resume: bool = False,
+    class_weight: dict[int, float] | None = None,
+    progress: bool = True,
+    custom_objects: dict[str, Any] | None = None,
+    callbacks: list[Any] | None = None,
+):
+    """Train `model` through `phases`; return (trained model, TrainingResult).
+
+    The returned model holds the best weights seen on validation loss.
+    """
+    import keras
+
+    result = TrainingResult()
+    start_epoch, state = 0, {}
+    if resume:
+        if checkpoint_dir is None or not checkpoint_exists(checkpoint_dir):
+            raise UsageError(
+                f"--resume found no checkpoint in {checkpoint_dir}. A checkpoint is written after each finished "
+                "epoch; start the run without --resume, or pass the --out folder of the interrupted run."
+            )
+        state = read_json(Path(checkpoint_dir) / STATE_FILE)
+        model = keras.saving.load_model(Path(checkpoint_dir) / LAST_CHECKPOINT, safe_mode=True, custom_objects=custom_objects)
+        start_epoch = int(state["epochs_done"])
+        result.history = list(state.get("history", []))
+        result.resumed_from_epoch = start_epoch
+
+    total_epochs = sum(p.epochs for p in phases)
+    recorder_class, checkpoint_class = _callbacks()
+    recorder = recorder_class(result, total_epochs, progress)
+    checkpoint = checkpoint_class(checkpoint_dir, result, state) if checkpoint_dir else None
+    began = time.perf_counter()
+    phase_start = 0
+    for index, phase in enumerate(phases):
+        phase_end = phase_start + phase.epochs
+        if start_epoch >= phase_end:
+            phase_start = phase_end
+            continue
+        continuing = resume and start_epoch > phase_start
+        if not continuing:
+            if phase.prepare is not None:
+                phase.prepare(model)
+            model.compile(
+                optimizer=make_optimizer(recipe, phase.learning_rate, phase.epochs * steps_per_epoch),
+                loss=loss, metrics=metrics,
+            )
+        recorder.phase = phase.name
+        phase_callbacks: list[Any] = [recorder] + ([checkpoint] if checkpoint else []) + list(callbacks or [])
+        last_phase = index == len(phases) - 1
+        if recipe.early_stopping_patience > 0 and last_phase:
+            phase_callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=recipe.early_stopping_patience))
+        model.fit(
+            train_data, validation_data=val_data, epochs=phase_end,
+            initial_epoch=max(start_epoch, phase_start), callbacks=phase_callbacks, verbose=0, shuffle=False,
+            class_weight=class_weight,
+        )
+        done = int(result.history[-1]["epoch"]) if result.history else 0
+        result.stopped_early = last_phase and done < phase_end
+        phase_start = phase_end
+        start_epoch = max(start_epoch, done)
+
+    result.epochs_done = int(result.history[-1]["epoch"]) if result.history else 0
+    result.seconds = time.perf_counter() - began
+    result.best_epoch = _best_epoch(result.history)
+    if checkpoint_dir is not None and (Path(checkpoint_dir) / BEST_WEIGHTS).is_file():
+        model.load_weights(Path(checkpoint_dir) / BEST_WEIGHTS)
+    elif recorder.best_weights is not None:
+        model.set_weights(recorder.best_weights)
+    return model, result
+
+
+def _best_epoch(history: list[dict[str, Any]]) -> int:
+    losses = [(h.get("val_loss", math.inf), h["epoch"]) for h in history]
+    return int(min(losses)[1]) if losses else 0
+
+
+def _clean(logs: dict[str, Any] | None) -> dict[str, float]:
+    return {k: float(v) for k, v in (logs or {}).items() if np.ndim(v) == 0}
+
+
+def _callbacks():
+    """The callback classes, defined on first use so importing this module does not import Keras."""
+    import keras
+
+    class EpochRecorder(keras.callbacks.Callback):
+        """Record each epoch into the result, keep the best weights, print one line per epoch to stderr."""
+
+        def __init__(self, result: TrainingResult, total_epochs: int, progress: bool):
+            super().__init__()
+            self.result, self.total_epochs, self.progress = result, total_epochs, progress
+            self.phase = ""
+            self.best_weights = None
+            self.best_loss = min((h.get("val_loss", math.inf) for h in result.history), default=math.inf)
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._began = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            entry: dict[str, Any] = {"epoch": epoch + 1, **_clean(logs), "seconds": time.perf_counter() - self._began}
+            entry["phase"] = self.phase
+            self.result.history.append(entry)
+            if entry.get("val_loss", math.inf) < self.best_loss:
+                self.best_loss = entry["val_loss"]
+                self.best_weights = self.model.get_weights()
+            if self.progress:
+                shown = "  ".join(f"{k} {v:.4f}" for k, v in entry.items() if k not in ("epoch", "seconds", "phase", "learning_rate"))
+                print(f"epoch {epoch + 1}/{self.total_epochs} [{self.phase}]  {shown}  ({entry['seconds']:.1f}s)",
+                      file=sys.stderr, flush=True)
+
+
+    class EpochCheckpoint(keras.callbacks.Callback):
+        """After each epoch: the full model to last.keras, best weights, and state.json."""
+
+        def __init__(self, directory: Path, result: TrainingResult, state: dict[str, Any]):
+            super().__init__()
+            self.directory = Path(directory)
+            self.result = result
+            self.best = float(state.get("best_val_loss", math.inf))
+
+        def on_epoch_end(self, epoch, logs=None):
+            val_loss = float((logs or {}).get("val_loss", math.inf))
+            if val_loss < self.best or not (self.directory / BEST_WEIGHTS).is_file():
+                self.best = min(self.best, val_loss)
+                with atomic_path(self.directory / BEST_WEIGHTS) as tmp:
+                    self.model.save_weights(tmp)
+            with atomic_path(self.directory / LAST_CHECKPOINT) as tmp:
+                self.model.save(tmp)
+            atomic_write_json(self.directory / STATE_FILE, {
+                "epochs_done": epoch + 1, "best_val_loss": self.best, "history": self.result.history,
+            })
+
+    return EpochRecorder, EpochCheckpoint

@@ -1,0 +1,36 @@
+import numpy as np
+import pytest
+
+from solutions.core.images import ImageDecodeError, decode_image, read_images
+
+
+def encode(image, ext=".jpg"):
+    import cv2
+
+    ok, buffer = cv2.imencode(ext, image)
+    assert ok
+    return buffer.tobytes()
+
+
+def test_truncated_jpeg_is_rejected():
+    data = encode(np.full((16, 16, 3), 128, np.uint8))
+    with pytest.raises(ImageDecodeError, match="truncated"):
+        decode_image(data[: len(data) // 2])
+
+
+def test_garbage_is_rejected_and_gray_stays_one_channel():
+    with pytest.raises(ImageDecodeError):
+        decode_image(b"not an image at all")
+    assert decode_image(encode(np.zeros((5, 7), np.uint8), ".png")).shape == (5, 7, 1)
+
+
+def test_read_images_resizes_converts_and_reports_failures(tmp_path):
+    good = tmp_path / "a.png"
+    good.write_bytes(encode(np.zeros((40, 20, 3), np.uint8), ".png"))
+    bad = tmp_path / "b.jpg"
+    bad.write_bytes(b"\xff\xd8garbage")
+    decoded = read_images([good, bad, tmp_path / "missing.png"], (16, 16), 1)
+    assert decoded.pixels.shape == (1, 16, 16, 1)
+    assert decoded.kept.tolist() == [0]
+    assert [reason for _, reason in decoded.failures][0].startswith("truncated")
+    assert len(decoded.failures) == 2

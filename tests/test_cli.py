@@ -1,0 +1,123 @@
+"""The command line on the bundled sample and on bad input: exit codes, messages, files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from solutions import list_solutions
+from solutions.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN_FILES = {"model.keras", "recipe.yaml", "schema.json", "manifest.json", "history.csv", "metrics.json",
+             "report.json", "report.md", "report.html", "figures", "predictions.csv", "checkpoints"}
+
+
+def run_cli(capsys, *argv):
+    code = main([*argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def trained_runs(tmp_path_factory):
+    """One quick run per solution, trained through the command line."""
+    runs = {}
+    for name in list_solutions():
+        out = tmp_path_factory.mktemp("runs") / name
+        assert main(["--quiet", "--json", "train", name, "--data", _sample(name), "--recipe", "quick",
+                     "--set", "epochs=3", "--out", str(out)]) == 0
+        runs[name] = out
+    return runs
+
+
+def _sample(name):
+    from solutions import get_solution
+
+    return get_solution(name).sample_data
+
+
+@pytest.mark.parametrize("name", list_solutions())
+def test_train_writes_a_complete_run_directory(trained_runs, name):
+    run = trained_runs[name]
+    assert RUN_FILES <= {p.name for p in run.iterdir()}
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["solution"] == name and manifest["seed"] == 0
+    assert len(manifest["data"]["fingerprint"]) == 64
+    assert {"tensorflow", "keras", "python"} <= set(manifest["environment"])
+    assert manifest["timings"]["fit_seconds"] > 0
+    assert not [p for p in run.rglob(".tmp-*")]
+
+
+@pytest.mark.parametrize("name", list_solutions())
+def test_report_rerenders_from_json(trained_runs, name, capsys):
+    run = trained_runs[name]
+    (run / "report.html").unlink()
+    code, out, _ = run_cli(capsys, "report", str(run))
+    assert code == 0 and (run / "report.html").stat().st_size > 1000
+
+
+def test_list_and_datasets_print_json(capsys):
+    code, out, _ = run_cli(capsys, "--json", "list")
+    assert code == 0 and "image_classification" in json.loads(out)
+    code, out, _ = run_cli(capsys, "--json", "datasets")
+    assert code == 0 and json.loads(out)["shapes"]["solution"] == "image_classification"
+
+
+def test_demo_prints_one_summary_table(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run_cli(capsys, "--quiet", "demo", "--out", str(tmp_path / "demo"))
+    assert code == 0
+    for name in list_solutions():
+        line = next(l for l in out.splitlines() if l.startswith(name))
+        assert str(tmp_path / "demo" / name / "report.html") in line
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "image_clasification", "--data", "shapes"], 'Did you mean "image_classification"'),
+    (["train", "image_classification", "--data", "no/such/path"], "Data not found: 'no/such/path'"),
+    (["train", "image_classification", "--data", "shapes", "--set", "epohcs=1"], 'Did you mean "epochs"'),
+    (["train", "image_classification", "--data", "shapes", "--recipe", "fast"], "Unknown preset 'fast'"),
+    (["evaluate", "no/such/run", "--data", "shapes"], "Run directory not found"),
+    (["predict", ".", "--data", "x.png"], "is not a run directory"),
+])
+def test_user_errors_exit_2_with_a_message(capsys, argv, message):
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 2
+    assert message in err and "Traceback" not in err
+
+
+def test_resume_without_checkpoint_exits_2(tmp_path, capsys):
+    code, _, err = run_cli(capsys, "train", "image_classification", "--data", "shapes", "--recipe", "quick",
+                           "--out", str(tmp_path / "fresh"), "--resume")
+    assert code == 2 and "found no checkpoint" in err
+
+
+def test_existing_run_directory_is_not_overwritten(trained_runs, capsys):
+    run = trained_runs["image_classification"]
+    before = (run / "model.keras").read_bytes()
+    code, _, err = run_cli(capsys, "train", "image_classification", "--data", "shapes", "--out", str(run))
+    assert code == 2 and "already exists" in err
+    assert (run / "model.keras").read_bytes() == before
+
+
+def test_model_that_is_not_keras_is_refused(trained_runs, tmp_path, capsys):
+    import shutil
+
+    fake = tmp_path / "fake_run"
+    shutil.copytree(trained_runs["image_classification"], fake)
+    (fake / "model.keras").write_bytes(b"this is not a zip archive")
+    code, _, err = run_cli(capsys, "predict", str(fake), "--data", str(tmp_path))
+    assert code == 2 and "could not be loaded as a Keras model with safe_mode on" in err
+
+
+def test_python_cli_py_gives_the_same_exit_codes_without_traceback():
+    ok = subprocess.run([sys.executable, "cli.py", "list"], cwd=ROOT, capture_output=True, text=True)
+    assert ok.returncode == 0 and "image_classification" in ok.stdout
+    bad = subprocess.run([sys.executable, "cli.py", "train", "image_classification", "--data", "missing_dir"],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert bad.returncode == 2 and "Data not found" in bad.stderr and "Traceback" not in bad.stderr
