@@ -89,6 +89,8 @@ def render_html(report: Report) -> str:
 
 
 def _format_value(value: Any) -> str:
+    if isinstance(value, float) and value != value:
+        return "—"
     if isinstance(value, float):
         return f"{value:.4f}" if abs(value) < 1000 else f"{value:,.0f}"
     return str(value)

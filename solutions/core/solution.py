@@ -423,7 +423,7 @@ def _data_summary_section(summary: dict[str, Any]) -> Section:
         notes.append(f"{dropped['count']} inputs were dropped ({reasons}).")
     else:
         notes.append("No inputs were dropped.")
-    return table_section("Data", ["class", *splits], rows, " ".join(notes))
+    return table_section("Data", ["class", *splits], rows, "; ".join(n.rstrip(".") for n in notes) + ".")
 
 
 def _balanced_class_weight(y: np.ndarray, n_classes: int) -> dict[int, float]:

@@ -66,5 +66,7 @@ class ImageClassificationRecipe(Recipe):
         require_value(0 <= self.label_smoothing < 1, "label_smoothing", "a number in [0, 1)", self.label_smoothing)
         require_value(0 <= self.dropout < 1, "dropout", "a number in [0, 1)", self.dropout)
         require_value(self.top_k >= 1, "top_k", "an integer >= 1", self.top_k)
-        require_value(0 <= self.freeze_epochs <= self.epochs, "freeze_epochs", f"between 0 and epochs ({self.epochs})", self.freeze_epochs)
+        require_value(self.freeze_epochs >= 0, "freeze_epochs", "an integer >= 0", self.freeze_epochs)
+        if self.model == "transfer" and self.weights:
+            require_value(self.freeze_epochs <= self.epochs, "freeze_epochs", f"at most epochs ({self.epochs})", self.freeze_epochs)
         require_value(self.fine_tune_learning_rate > 0, "fine_tune_learning_rate", "a number > 0", self.fine_tune_learning_rate)

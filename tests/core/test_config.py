@@ -56,3 +56,9 @@ def test_presets_differ_from_default_and_are_frozen():
 def test_malformed_override_explains_the_form():
     with pytest.raises(ConfigError, match="key=value"):
         parse_overrides(["epochs"])
+
+
+def test_freeze_epochs_only_constrains_transfer_learning_with_weights():
+    assert make_recipe(ImageClassificationRecipe, "default", epochs=1).epochs == 1
+    with pytest.raises(ConfigError, match="freeze_epochs"):
+        make_recipe(ImageClassificationRecipe, "default", epochs=1, model="transfer", weights="w.h5")

@@ -42,3 +42,19 @@ def test_next_run_dir_counts_up(tmp_path):
     first = next_run_dir("x", tmp_path)
     first.mkdir(parents=True)
     assert next_run_dir("x", tmp_path).name == "run2"
+
+
+def test_atomic_writes_get_normal_file_permissions_and_keep_existing_ones(tmp_path):
+    import os
+    import stat
+
+    fresh = tmp_path / "fresh.txt"
+    atomic_write_text(fresh, "x")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o666 & ~umask
+    kept = tmp_path / "kept.txt"
+    kept.write_text("old")
+    kept.chmod(0o640)
+    atomic_write_text(kept, "new")
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o640
