@@ -57,7 +57,9 @@ def machine_info() -> dict[str, Any]:
         except metadata.PackageNotFoundError:
             versions[package] = "not installed"
     return {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-            **versions, "device": device_used()}
+            **versions, "device": device_used(),
+            # other work on the machine slows a benchmark down: the 1/5/15-minute load when it finished
+            "load_average": [round(v, 2) for v in os.getloadavg()]}
 
 
 def write_results(domain: str, rows: list[dict[str, Any]], settings: dict[str, Any]) -> Path:

@@ -3,8 +3,8 @@
 The registry below is a literal table; modules load only when a solution is used,
 so `ksol list` stays fast.
 
->>> list_solutions()
-['image_classification']
+>>> "image_classification" in list_solutions()
+True
 """
 
 from __future__ import annotations
@@ -16,7 +16,12 @@ from solutions.core.errors import UsageError, did_you_mean
 __version__ = "0.1.0"
 
 SOLUTIONS: dict[str, str] = {
+    "fraud_detection": "solutions.fraud_detection.solution:FraudDetectionSolution",
+    "credit_scoring": "solutions.credit_scoring.solution:CreditScoringSolution",
     "image_classification": "solutions.image_classification.solution:ImageClassificationSolution",
+    "medical_imaging": "solutions.medical_imaging.solution:MedicalImagingSolution",
+    "object_detection": "solutions.object_detection.solution:ObjectDetectionSolution",
+    "sentiment": "solutions.sentiment.solution:SentimentSolution",
 }
 
 
@@ -36,3 +41,14 @@ def get_solution(name: str):
         )
     module_name, class_name = SOLUTIONS[name].split(":")
     return getattr(importlib.import_module(module_name), class_name)
+
+
+def run_batch(plan: dict, out: str | None = None):
+    """Run a batch plan given as a dict; return the leaderboard as a pandas DataFrame.
+
+    See solutions/core/batch.py for the plan's keys.
+    """
+    from solutions.core.batch import run_plan
+
+    return run_plan(plan, out=out)
+

@@ -20,10 +20,15 @@ EXAMPLES = """examples:
   ksol train image_classification --data shapes --recipe quick
   ksol train image_classification --data photos/ --set epochs=20 --set image_size=[64,64] --out runs/photos
   ksol train image_classification --data photos/ --out runs/photos --resume
+  ksol train medical_imaging --data pneumoniamnist --set operating_point=sensitivity --set target_sensitivity=0.95
+  ksol train medical_imaging --data scans.csv --set image_size=[224,224] --set window_center=-600 --set window_width=1500
   ksol evaluate runs/photos --data other_photos/
   ksol predict runs/photos --data new_photos/ --out predictions.csv
+  ksol predict runs/reviews --text "not bad at all, a moving film"
   ksol report runs/photos
   ksol export runs/photos --format onnx
+  ksol batch plan.yaml
+  ksol --cpu-devices 2 train image_classification --data shapes --set distribution=mirrored
   ksol demo
 """
 
@@ -34,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print a machine-readable result on stdout")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    parser.add_argument("--cpu-devices", type=int, metavar="N",
+                        help="split the CPU into N logical devices (for --set distribution=mirrored without a GPU)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     commands.add_parser("list", help="solutions and their recipes")
@@ -54,9 +61,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     predict = commands.add_parser("predict", help="predictions for raw inputs, written as CSV")
     predict.add_argument("run", type=Path)
-    predict.add_argument("--data", nargs="+", required=True, help="input files or folders")
+    predict.add_argument("--data", nargs="+", help="input files or folders")
+    predict.add_argument("--row", help="one row as a JSON object of column: value (table solutions); "
+                         "prints its prediction instead of writing a CSV")
+    predict.add_argument("--text", action="append", help="a text to classify (text solutions; repeatable); "
+                         "prints its prediction instead of writing a CSV, unless --out is given")
     predict.add_argument("--out", type=Path, help="CSV to write (default: RUN/predictions/<input>.csv)")
-    predict.add_argument("--chunk-size", type=int, default=512, help="inputs scored per chunk (bounds memory)")
+    predict.add_argument("--chunk-size", type=int, help="inputs scored per chunk (bounds memory; default: the solution's)")
+    predict.add_argument("--threshold", type=float, help="minimum score of a kept prediction (object_detection: "
+                         "detections below it are left out; default: the run's recipe)")
 
     report = commands.add_parser("report", help="re-render a run's report from report.json")
     report.add_argument("run", type=Path)
@@ -65,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("run", type=Path)
     export.add_argument("--format", default="saved_model", help="saved_model, onnx or litert")
     export.add_argument("--out", type=Path, help="export path (default: RUN/export/model.<format>)")
+
+    batch = commands.add_parser("batch", help="run a plan of many runs and evaluations; write one leaderboard")
+    batch.add_argument("plan", type=Path, help="plan YAML (see solutions/core/batch.py)")
+    batch.add_argument("--out", type=Path, help="output folder (default: the plan's `out`, else runs/batch)")
 
     demo = commands.add_parser("demo", help="every solution on its bundled sample, one summary table")
     demo.add_argument("--out", type=Path, default=Path("runs/demo"), help="where the demo runs go")
@@ -104,12 +121,13 @@ def quiet_tensorflow_import() -> None:
             import tensorflow as tf
 
             tf.config.list_physical_devices()
+            tf.get_logger().setLevel("ERROR")  # retracing notices are about Keras internals, not the user's data
     finally:
         os.dup2(saved, 2)
         os.close(saved)
 
 
-NEEDS_TENSORFLOW = ("train", "evaluate", "predict", "export", "demo")
+NEEDS_TENSORFLOW = ("train", "evaluate", "predict", "export", "demo", "batch")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,6 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     from solutions.core.errors import SolutionsError
 
     try:
+        if args.cpu_devices:
+            from solutions.core.distribution import split_cpu
+
+            split_cpu(args.cpu_devices)
         result = COMMANDS[args.command](args)
     except SolutionsError as error:
         print(f"ksol: {error.kind}: {error}", file=sys.stderr)
@@ -246,15 +268,52 @@ def cmd_evaluate(args) -> dict[str, Any]:
 
 
 def cmd_predict(args) -> dict[str, Any]:
+    from solutions.core.errors import UsageError
+
+    if sum(value is not None for value in (args.data, args.row, args.text)) != 1:
+        raise UsageError("ksol predict needs exactly one of --data FILE... (a CSV of predictions), --row JSON "
+                         "(one row, printed) or --text \"...\" (one text, printed).")
     solution = _load_run(args.run)
+    options = {"threshold": args.threshold} if args.threshold is not None else {}
+    if args.row is not None:
+        return _predict_row(args, solution, options)
+    if args.text is not None:
+        return _predict_texts(args, solution)
     inputs = args.data if len(args.data) > 1 else args.data[0]
     out = args.out or args.run / "predictions" / f"{_safe_name(Path(args.data[0]).stem or 'inputs')}.csv"
-    summary = solution.predict_to_csv(inputs, out, chunk_size=args.chunk_size, progress=not (args.quiet or args.json))
+    chunk_size = args.chunk_size or solution.prediction_chunk_size
+    summary = solution.predict_to_csv(inputs, out, chunk_size=chunk_size, progress=not (args.quiet or args.json), **options)
     skipped = summary["skipped"]
     _say(args, f"wrote {summary['rows']} predictions to {out} ({summary['rows_per_second']:.0f} rows/s)")
     if skipped:
         print(f"ksol: skipped {len(skipped)} unreadable inputs, e.g. {skipped[0][0]}: {skipped[0][1]}", file=sys.stderr)
     return summary
+
+
+def _predict_row(args, solution, options: dict[str, Any]) -> dict[str, Any]:
+    from solutions.core.errors import UsageError
+
+    try:
+        record = json.loads(args.row)
+    except json.JSONDecodeError as error:
+        raise UsageError(f"--row must be a JSON object of column: value. Received: {args.row!r} ({error}).") from None
+    began = time.perf_counter()
+    result = solution.predict_record(record, **options)
+    result["milliseconds"] = 1000 * (time.perf_counter() - began)
+    _say(args, json.dumps(result))
+    return result
+
+
+def _predict_texts(args, solution) -> dict[str, Any]:
+    from solutions.core.runs import atomic_write_text
+
+    frame = solution.predict_texts(list(args.text))
+    if args.out is not None:
+        atomic_write_text(args.out, frame.to_csv(index=False))
+        _say(args, f"wrote {len(frame)} predictions to {args.out}")
+    else:
+        _say(args, frame.to_string(index=False))
+    return {"predictions": frame.to_dict(orient="records"), **({"out": str(args.out)} if args.out else {})}
 
 
 def cmd_report(args) -> dict[str, Any]:
@@ -277,6 +336,18 @@ def cmd_export(args) -> dict[str, Any]:
     _say(args, f"exported {args.format} to {result['path']}; outputs match the Keras model "
                f"(largest difference {result['max_abs_difference']:.1e})")
     return result
+
+
+def cmd_batch(args) -> dict[str, Any]:
+    from solutions.core.batch import read_plan, run_plan, validate_plan
+
+    plan = validate_plan(read_plan(args.plan))
+    out = args.out or plan.out
+    board = run_plan(plan, out=out, progress=not (args.quiet or args.json))
+    failed = int(board["failed"].sum()) if len(board) else 0
+    _say(args, board[["solution", "data", "name", "metric", "seeds", "mean", "std", "failed"]].to_string(index=False))
+    _say(args, f"leaderboard: {out / 'leaderboard.html'}" + (f" ({failed} failed runs recorded there)" if failed else ""))
+    return {"out": str(out), "leaderboard": board.to_dict(orient="records")}
 
 
 def cmd_demo(args) -> dict[str, Any]:
@@ -315,7 +386,8 @@ def _safe_name(text: str) -> str:
 
 
 COMMANDS = {"list": cmd_list, "datasets": cmd_datasets, "train": cmd_train, "evaluate": cmd_evaluate,
-            "predict": cmd_predict, "report": cmd_report, "export": cmd_export, "demo": cmd_demo}
+            "predict": cmd_predict, "report": cmd_report, "export": cmd_export, "demo": cmd_demo,
+            "batch": cmd_batch}
 
 
 if __name__ == "__main__":

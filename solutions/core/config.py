@@ -38,6 +38,7 @@ class Recipe:
     validation_fraction: float = 0.1
     test_fraction: float = 0.2
     class_weight: Literal["none", "balanced"] = "none"
+    distribution: Literal["none", "mirrored", "multi_worker"] = "none"
 
     def __post_init__(self) -> None:
         self.check()

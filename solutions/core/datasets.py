@@ -74,7 +74,9 @@ def read_dataset_config(path: Path) -> dict[str, Any]:
     unknown = [k for k in config if k not in CONFIG_KEYS]
     if unknown:
         hints = "; ".join(f'"{k}"' + did_you_mean(k, CONFIG_KEYS) for k in unknown)
-        raise ConfigError(f"Unknown key in dataset config {path}: {hints} Known keys: {', '.join(CONFIG_KEYS)}.")
+        raise ConfigError(f"Unknown key in dataset config {path}: {hints} Known keys: {', '.join(CONFIG_KEYS)}. "
+                          "If this YAML describes data in another tool's format (a YOLO data YAML, say), pass the "
+                          "folder that holds it, or a dataset config whose `path` names it.")
     return config
 
 

@@ -23,7 +23,8 @@ SUFFIX = {"tf_saved_model": "", "onnx": ".onnx", "litert": ".tflite"}
 def export_and_verify(model, path: Path, keras_format: str, inputs: np.ndarray) -> dict[str, Any]:
     """Export `model` to `path` and return {"path", "format", "max_abs_difference", "seconds"}.
 
-    Raises UsageError when the exported model's outputs differ by more than 1e-4.
+    Raises UsageError when the exported model's outputs differ by more than 1e-4 times their
+    largest magnitude (at least 1e-4).
     """
     path = Path(path)
     if SUFFIX[keras_format] and path.suffix != SUFFIX[keras_format]:
@@ -41,10 +42,12 @@ def export_and_verify(model, path: Path, keras_format: str, inputs: np.ndarray) 
             ) from None
         received = _run_export(tmp, keras_format, inputs)
     difference = float(np.max(np.abs(expected - received)))
-    if not difference <= TOLERANCE:
+    # outputs in pixels (a detector's boxes) carry float32 rounding in proportion to their size
+    allowed = TOLERANCE * max(1.0, float(np.max(np.abs(expected))))
+    if not difference <= allowed:
         raise UsageError(
             f"The {keras_format} export at {path} does not reproduce the Keras model: largest output difference "
-            f"{difference:.2e} (allowed {TOLERANCE:.0e}). Report this as a bug with the model's recipe."
+            f"{difference:.2e} (allowed {allowed:.1e}). Report this as a bug with the model's recipe."
         )
     return {"path": str(path), "format": keras_format, "max_abs_difference": difference,
             "seconds": time.perf_counter() - began}

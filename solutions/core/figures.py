@@ -20,7 +20,7 @@ def plot_png(section: Section) -> bytes:
     import matplotlib.pyplot as plt
 
     kind = section.data["plot"]
-    drawers = {"confusion_matrix": _confusion_matrix, "lines": _lines, "bars": _bars}
+    drawers = {"confusion_matrix": _confusion_matrix, "lines": _lines, "bars": _bars, "histogram": _histogram}
     figure = drawers[kind](plt, section)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
@@ -52,7 +52,8 @@ def _confusion_matrix(plt, section: Section):
 def _lines(plt, section: Section):
     figure, axes = plt.subplots(figsize=(6, 4))
     for series in section.data["series"]:
-        axes.plot(series["x"], series["y"], label=series["name"], linestyle=series.get("style", "-"))
+        axes.plot(series["x"], series["y"], label=series["name"], linestyle=series.get("style", "-"),
+                  marker=series.get("marker"))
     axes.set_xlabel(section.data.get("x_label", ""))
     axes.set_ylabel(section.data.get("y_label", ""))
     axes.grid(alpha=0.3)
@@ -69,5 +70,18 @@ def _bars(plt, section: Section):
     axes.set_yticks(range(len(labels)), labels)
     axes.invert_yaxis()
     axes.set_xlabel(section.data.get("x_label", ""))
+    axes.set_title(section.title)
+    return figure
+
+
+def _histogram(plt, section: Section):
+    edges = np.asarray(section.data["edges"], dtype=float)
+    figure, axes = plt.subplots(figsize=(6, 4))
+    for series in section.data["series"]:
+        axes.stairs(series["shares"], edges, label=f"{series['name']} (n={series['count']})", fill=True, alpha=0.45)
+    axes.set_xlabel(section.data.get("x_label", ""))
+    axes.set_ylabel(section.data.get("y_label", ""))
+    axes.grid(alpha=0.3)
+    axes.legend()
     axes.set_title(section.title)
     return figure

@@ -52,6 +52,9 @@ def render_markdown(report: Report, figures_dir: str = "figures") -> str:
                 lines.append(f"![{_md(image['caption'])}]({figures_dir}/{stem}-{i:02d}.png) {_md(image['caption'])}  ")
         elif section.kind == "text":
             lines.append(_md(section.data["text"]))
+        elif section.kind == "highlighted_text":
+            for item in section.data["items"]:
+                lines += [f"**{_md(item['caption'])}**", "", _md_highlighted(item["tokens"], item["weights"]), ""]
         lines.append("")
     return "\n".join(lines)
 
@@ -77,15 +80,57 @@ def render_html(report: Report) -> str:
         elif section.kind == "images":
             body.append('<div class="grid">')
             for image in section.data["images"]:
+                wide = ' class="wide"' if _png_width(image["png"]) > WIDE_IMAGE else ""
                 body.append(
-                    f'<figure><img alt="{e(image["caption"])}" src="data:image/png;base64,{image["png"]}">'
+                    f'<figure{wide}><img alt="{e(image["caption"])}" src="data:image/png;base64,{image["png"]}">'
                     f"<figcaption>{e(image['caption'])}</figcaption></figure>"
                 )
             body.append("</div>")
         elif section.kind == "text":
             body.append(f"<p>{e(section.data['text'])}</p>")
+        elif section.kind == "highlighted_text":
+            for item in section.data["items"]:
+                body.append(f'<p class="caption">{e(item["caption"])}</p><p class="highlighted">'
+                            f'{_html_highlighted(item["tokens"], item["weights"])}</p>')
         body.append("</section>")
     return _PAGE.format(title=e(report.title), body="\n".join(body))
+
+
+HIGHLIGHT_THRESHOLD = 0.2
+
+
+def _md_highlighted(tokens: list[str], weights: list[float]) -> str:
+    """Tokens as Markdown; those of weight at least 0.2 in size in bold with their signed weight."""
+    return " ".join(f"**{_md(t)}**({float(w):+.2f})" if abs(float(w)) >= HIGHLIGHT_THRESHOLD else _md(t)
+                    for t, w in zip(tokens, weights))
+
+
+def _html_highlighted(tokens: list[str], weights: list[float]) -> str:
+    """Tokens as escaped spans shaded green (weight > 0) or red (weight < 0) by the weight's size."""
+    spans = []
+    for token, weight in zip(tokens, weights):
+        weight = max(-1.0, min(1.0, float(weight))) if weight == weight else 0.0
+        colour = "0,150,60" if weight > 0 else "210,40,40"
+        spans.append(f'<span style="background:rgba({colour},{abs(weight):.2f})" title="{weight:+.2f}">'
+                     f"{html.escape(str(token))}</span>")
+    return " ".join(spans)
+
+
+WIDE_IMAGE = 200  # images wider than this (drawn detections, say) are shown at their own size, not as thumbnails
+
+
+def _png_width(png_base64: str) -> int:
+    """The width in a base64 PNG's header (0 when it cannot be read).
+
+    >>> import base64, struct
+    >>> _png_width(base64.b64encode(b"\\x89PNG\\r\\n\\x1a\\n" + b"\\x00\\x00\\x00\\rIHDR" + struct.pack(">II", 320, 240)).decode())
+    320
+    """
+    try:
+        header = base64.b64decode(png_base64[:32])
+    except ValueError:
+        return 0
+    return int.from_bytes(header[16:20], "big") if len(header) >= 20 and header[12:16] == b"IHDR" else 0
 
 
 def _format_value(value: Any) -> str:
@@ -143,7 +188,9 @@ th, td {{ border: 1px solid #ccc; padding: .25em .6em; text-align: left; }}
 th {{ background: #f4f4f4; }}
 img.plot {{ max-width: 100%; }}
 .grid {{ display: flex; flex-wrap: wrap; gap: .6em; }}
+p.highlighted {{ line-height: 1.7; }} p.caption {{ font-weight: 600; margin-bottom: .2em; }}
 figure {{ margin: 0; width: 140px; font-size: .75em; }} figure img {{ width: 128px; image-rendering: pixelated; }}
+figure.wide {{ width: auto; max-width: 100%; }} figure.wide img {{ width: auto; max-width: 100%; image-rendering: auto; }}
 </style></head>
 <body>
 {body}

@@ -17,8 +17,8 @@ import numpy as np
 
 from solutions.core.metrics import Interval
 
-SECTION_KINDS = ("metrics", "table", "plot", "images", "text")
-PLOT_KINDS = ("confusion_matrix", "lines", "bars")
+SECTION_KINDS = ("metrics", "table", "plot", "images", "text", "highlighted_text")
+PLOT_KINDS = ("confusion_matrix", "lines", "bars", "histogram")
 
 
 @dataclass
@@ -27,9 +27,10 @@ class Section:
 
     metrics: {"rows": [{"metric", "value", "low", "high"}]}
     table:   {"columns": [...], "rows": [[...], ...]}
-    plot:    {"plot": "confusion_matrix" | "lines" | "bars", ...plot data}
+    plot:    {"plot": "confusion_matrix" | "lines" | "bars" | "histogram", ...plot data}
     images:  {"images": [{"png": base64 PNG, "caption": str}]}
     text:    {"text": str}
+    highlighted_text: {"items": [{"caption": str, "tokens": [str], "weights": [float in -1..1]}]}
     """
 
     title: str
@@ -109,8 +110,46 @@ def confusion_matrix_section(title: str, matrix: np.ndarray, labels: tuple[str, 
 
 
 def lines_section(title: str, series: list[dict[str, Any]], x_label: str, y_label: str, note: str = "") -> Section:
-    """Line plot data: series are {"name", "x", "y"} dicts."""
+    """Line plot data: series are {"name", "x", "y"} dicts, optionally "style" ("-", "--", ":", "none") and "marker" ("o")."""
     return Section(title, "plot", {"plot": "lines", "series": series, "x_label": x_label, "y_label": y_label}, note)
+
+
+def histogram_section(title: str, values: dict[str, np.ndarray], x_label: str, bins: int = 30,
+                      range_: tuple[float, float] | None = None, note: str = "") -> Section:
+    """Overlaid histograms (shares per bin, so groups of different sizes compare) of named samples.
+
+    >>> section = histogram_section("Scores", {"a": np.array([0.1, 0.2]), "b": np.array([0.9])}, "score", bins=2, range_=(0, 1))
+    >>> section.data["series"][1]["shares"]
+    [0.0, 1.0]
+    """
+    finite = [np.asarray(v, dtype=float)[np.isfinite(v)] for v in values.values()]
+    if range_ is None:
+        joined = np.concatenate(finite) if finite else np.zeros(1)
+        range_ = (float(joined.min()), float(joined.max()) if joined.max() > joined.min() else float(joined.min()) + 1)
+    edges = np.linspace(range_[0], range_[1], bins + 1)
+    series = []
+    for name, sample in zip(values, finite):
+        counts, _ = np.histogram(np.clip(sample, edges[0], edges[-1]), bins=edges)
+        series.append({"name": name, "count": int(len(sample)),
+                       "shares": (counts / max(1, len(sample))).tolist()})
+    return Section(title, "plot", {"plot": "histogram", "edges": edges.tolist(), "series": series,
+                                   "x_label": x_label, "y_label": "share of rows"}, note)
+
+
+def highlighted_text_section(title: str, items: list[tuple[str, list[str], list[float]]], note: str = "") -> Section:
+    """Texts shown word by word with a weight each (-1: strongly against, +1: strongly for), as
+    token attributions are. Items are (caption, tokens, weights); weights are clipped to [-1, 1].
+
+    >>> highlighted_text_section("Why", [("a review", ["good", "film"], [0.9, 0.0])]).data["items"][0]["weights"]
+    [0.9, 0.0]
+    """
+    rows = []
+    for caption, tokens, weights in items:
+        if len(tokens) != len(weights):
+            raise ValueError(f"Each token needs one weight. Received {len(tokens)} tokens and {len(weights)} weights.")
+        rows.append({"caption": str(caption), "tokens": [str(t) for t in tokens],
+                     "weights": [float(np.clip(w, -1.0, 1.0)) for w in weights]})
+    return Section(title, "highlighted_text", {"items": rows}, note)
 
 
 def images_section(title: str, images: list[tuple[np.ndarray, str]], note: str = "") -> Section:

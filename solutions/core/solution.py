@@ -11,7 +11,12 @@ A domain subclass fills in a few hooks:
     read_inputs(source, schema, chunk_size) -> iterator of InputChunk   for predict
     prediction_rows(chunk, scores)         -> DataFrame
 
-and optionally `training_phases` (transfer learning) and `input_signature`.
+and optionally `training_phases` (transfer learning), `split` (how examples are
+split; default stratified by label), `labelled_split` (labelled data to one
+test split), `inference_model` (what is saved and predicts: the trained model
+plus post-processing such as non-maximum suppression), `adapt_model` (fit a
+vocabulary or other data-dependent layers on the training split), `make_optimizer`
+(default AdamW with the recipe's schedule) and `input_signature`.
 The base class owns seeds, splits, training with checkpoints, the report
 frame, run directories and export. Like a scikit-learn estimator, `__init__`
 only stores its arguments; learned state ends in `_`.
@@ -36,7 +41,7 @@ from solutions.core.report import Report, Section, lines_section, metrics_sectio
 from solutions.core.runs import (
     MODEL_FILE, atomic_path, atomic_write_json, atomic_write_text, check_run_dir, environment, read_json,
 )
-from solutions.core.splits import Examples, Split, Splits, encode_labels, split_examples
+from solutions.core.splits import Examples, Split, Splits, encode_example_labels, is_label_matrix, split_examples
 
 EXPORT_FORMATS = {"saved_model": "tf_saved_model", "onnx": "onnx", "litert": "litert"}
 
@@ -54,11 +59,16 @@ class Evaluation:
 
 @dataclass(frozen=True)
 class InputChunk:
-    """A chunk of raw inputs for prediction: ids, model inputs, and inputs that could not be read."""
+    """A chunk of raw inputs for prediction: ids, model inputs, and inputs that could not be read.
+
+    `meta` holds what a domain needs to map outputs back to the inputs (an image's
+    original size and resize factor, say).
+    """
 
     ids: list[str]
     x: Any
     failures: tuple[tuple[str, str], ...] = ()
+    meta: Any = None
 
 
 class Solution:
@@ -77,6 +87,7 @@ class Solution:
     recipe_class: ClassVar[type[Recipe]] = Recipe
     sample_data: ClassVar[str] = ""
     min_examples_per_class: ClassVar[int] = 5
+    prediction_chunk_size: ClassVar[int] = 512
 
     def __init__(self, recipe: str | Path | Recipe = "default", **overrides: Any):
         self.recipe = recipe
@@ -86,8 +97,34 @@ class Solution:
     def load_examples(self, source: DataSource, recipe: Recipe, schema: dict | None) -> Examples:
         raise NotImplementedError
 
+    def split(self, examples: Examples, recipe: Recipe) -> Splits:
+        """Train / validation / test splits of the loaded examples: seeded, stratified by label."""
+        return split_examples(
+            examples, validation_fraction=recipe.validation_fraction, test_fraction=recipe.test_fraction,
+            seed=recipe.seed, min_per_class=self.min_examples_per_class,
+        )
+
+    def labelled_split(self, examples: Examples, class_names: tuple[str, ...], where: str) -> Split:
+        """Labelled examples from other data as one test split; unknown labels are a DataError."""
+        return Split("test", examples.x, encode_example_labels(examples, class_names, where), examples.ids, examples.targets,
+                     examples.groups)
+
+    def inference_model(self, model, schema: dict[str, Any], recipe: Recipe):
+        """The model that is saved and predicts, built from the trained one (default: the same model)."""
+        return model
+
     def make_schema(self, splits: Splits, recipe: Recipe) -> dict[str, Any]:
         return {"class_names": list(splits.class_names)}
+
+    def adapt_model(self, model, train: Split, schema: dict[str, Any], recipe: Recipe) -> None:
+        """Fit the model's data-dependent parts on the training split before training
+        (a TextVectorization vocabulary, say). Default: nothing to fit."""
+
+    def make_optimizer(self, recipe: Recipe, learning_rate: float, total_steps: int):
+        """The optimizer of a training phase. Default: AdamW with the recipe's learning-rate schedule."""
+        from solutions.core.training import make_optimizer
+
+        return make_optimizer(recipe, learning_rate, total_steps)
 
     def build_model(self, schema: dict[str, Any], recipe: Recipe):
         raise NotImplementedError
@@ -145,6 +182,7 @@ class Solution:
         With `run_dir`, a checkpoint is written there after every epoch and
         `resume=True` continues an interrupted run from it.
         """
+        from solutions.core.distribution import make_strategy, strategy_scope
         from solutions.core.training import checkpoint_exists, set_seed, train
 
         timings: dict[str, float] = {}
@@ -160,31 +198,36 @@ class Solution:
             if saved is not None and recipe_differences(saved, recipe):
                 diffs = ", ".join(f"{k}: saved {a!r}, now {b!r}" for k, (a, b) in recipe_differences(saved, recipe).items())
                 raise ConfigError(f"--resume must use the recipe the run started with; these keys differ: {diffs}.")
+        strategy = make_strategy(recipe.distribution, recipe.batch_size)
         started = time.perf_counter()
         set_seed(recipe.seed)
         source = data if isinstance(data, DataSource) else resolve_data(data)
         examples = self.load_examples(source, recipe, None)
-        splits = split_examples(
-            examples, validation_fraction=recipe.validation_fraction, test_fraction=recipe.test_fraction,
-            seed=recipe.seed, min_per_class=self.min_examples_per_class,
-        )
+        splits = self.split(examples, recipe)
         schema = self.make_schema(splits, recipe)
         timings["load_data_seconds"] = time.perf_counter() - started
         if run_dir is not None and not resume:
             _write_yaml(Path(run_dir) / "recipe.yaml", recipe.to_dict())
         set_seed(recipe.seed)
-        model = self.build_model(schema, recipe)
-        train_data = self.make_dataset(splits.train, schema, recipe, training=True)
-        val_data = self.make_dataset(splits.val, schema, recipe, training=False)
-        loss, metrics = self.loss_and_metrics(schema, recipe)
-        steps = int(np.ceil(len(splits.train) / recipe.batch_size))
-        class_weight = _balanced_class_weight(splits.train.y, len(splits.class_names)) if recipe.class_weight == "balanced" else None
-        model, result = train(
-            model, train_data, val_data, recipe=recipe, phases=self.training_phases(model, recipe),
-            loss=loss, metrics=metrics, steps_per_epoch=steps, checkpoint_dir=checkpoint_dir,
-            resume=resume, class_weight=class_weight, progress=progress, custom_objects=self.custom_objects(), callbacks=callbacks,
-        )
+        with strategy_scope(strategy):
+            model = self.build_model(schema, recipe)
+            self.adapt_model(model, splits.train, schema, recipe)
+            train_data = self.make_dataset(splits.train, schema, recipe, training=True)
+            val_data = self.make_dataset(splits.val, schema, recipe, training=False)
+            loss, metrics = self.loss_and_metrics(schema, recipe)
+            steps = int(np.ceil(len(splits.train) / recipe.batch_size))
+            if recipe.class_weight == "balanced" and is_label_matrix(splits.train.y):
+                raise ConfigError("class_weight=balanced weighs single-label classes; these data are multi-label. "
+                                  "Set --set class_weight=none.")
+            class_weight = _balanced_class_weight(splits.train.y, len(splits.class_names)) if recipe.class_weight == "balanced" else None
+            model, result = train(
+                model, train_data, val_data, recipe=recipe, phases=self.training_phases(model, recipe),
+                loss=loss, metrics=metrics, steps_per_epoch=steps, checkpoint_dir=checkpoint_dir,
+                resume=resume, class_weight=class_weight, progress=progress, custom_objects=self.custom_objects(), callbacks=callbacks,
+                optimizer_factory=self.make_optimizer,
+            )
         timings["fit_seconds"] = result.seconds
+        model = self.inference_model(model, schema, recipe)
         self._recipe, self.model_, self.schema_, self.splits_, self.training_ = recipe, model, schema, splits, result
         self.data_ = {"spec": source.spec, "name": source.name, "fingerprint": self._fingerprint(source, examples),
                       "summary": splits.summary()}
@@ -208,8 +251,8 @@ class Solution:
             if len(examples) == 0:
                 raise DataError(f"No labelled examples were found in {source.spec}.")
             class_names = tuple(self.schema_["class_names"])
-            split = Split("test", examples.x, encode_labels(examples.labels, class_names, f"The data {source.spec}"), examples.ids)
-            counts = np.bincount(split.y, minlength=len(class_names))
+            split = self.labelled_split(examples, class_names, f"The data {source.spec}")
+            counts = split.class_counts(len(class_names))
             data_summary = {"splits": {"test": {"size": len(split), "classes": dict(zip(class_names, counts.tolist()))}},
                             "dropped": {"count": len(examples.dropped), "examples": [list(d) for d in examples.dropped[:20]]}}
             train, data_name = None, source.name
@@ -241,9 +284,27 @@ class Solution:
             raise DataError(f"No readable inputs to predict on in {inputs!r}." + _failure_hint(failures))
         return pd.concat(frames, ignore_index=True)
 
-    def predict_to_csv(self, inputs: Any, out: Path, chunk_size: int = 512, progress: bool = True) -> dict[str, Any]:
-        """Stream predictions for `inputs` into the CSV `out` chunk by chunk (bounded memory)."""
+    def predict_texts(self, texts: list[str]):
+        """Predictions for texts given directly (`ksol predict RUN --text "..."`), as a DataFrame."""
+        raise UsageError(f"--text is for solutions that read text; {self.name} does not. "
+                         "Pass the inputs with --data instead.")
+
+    def predict_record(self, record: dict[str, Any], threshold: float | None = None) -> dict[str, Any]:
+        """The prediction for one raw row given as a dict of column -> value (table domains)."""
+        raise UsageError(f"--row is for solutions that score table rows; {self.name} predicts from files. "
+                         "Pass the inputs with --data instead.")
+
+    def predict_to_csv(self, inputs: Any, out: Path, chunk_size: int = 512, progress: bool = True,
+                       threshold: float | None = None) -> dict[str, Any]:
+        """Stream predictions for `inputs` into the CSV `out` chunk by chunk (bounded memory).
+
+        `threshold` is for domains whose predictions have one (a detector's minimum
+        score); the others refuse it rather than ignore it.
+        """
         self._check_fitted()
+        if threshold is not None:
+            raise UsageError(f"--threshold is not used by {self.name}: its predictions have no score threshold. "
+                             f"Received: --threshold {threshold}. Leave it out.")
         rows, failures, began = 0, [], time.perf_counter()
         with atomic_path(Path(out)) as tmp:
             with open(tmp, "w", newline="", encoding="utf-8") as handle:

@@ -61,6 +61,14 @@ def make_optimizer(recipe: Recipe, learning_rate: float, total_steps: int):
     """AdamW with the recipe's schedule over `total_steps` optimizer steps."""
     import keras
 
+    return keras.optimizers.AdamW(learning_rate=learning_rate_schedule(recipe, learning_rate, total_steps),
+                                  weight_decay=recipe.weight_decay)
+
+
+def learning_rate_schedule(recipe: Recipe, learning_rate: float, total_steps: int):
+    """The recipe's learning-rate schedule (constant, cosine or one_cycle) over `total_steps` steps."""
+    import keras
+
     total_steps = max(1, int(total_steps))
     if recipe.lr_schedule == "constant":
         schedule: Any = learning_rate
@@ -72,7 +80,7 @@ def make_optimizer(recipe: Recipe, learning_rate: float, total_steps: int):
             learning_rate / 25, decay_steps=max(1, total_steps - warmup), alpha=1e-3,
             warmup_target=learning_rate, warmup_steps=warmup,
         )
-    return keras.optimizers.AdamW(learning_rate=schedule, weight_decay=recipe.weight_decay)
+    return schedule
 
 
 def checkpoint_exists(checkpoint_dir: Path) -> bool:
@@ -95,8 +103,12 @@ def train(
     progress: bool = True,
     custom_objects: dict[str, Any] | None = None,
     callbacks: list[Any] | None = None,
+    optimizer_factory: Callable[[Recipe, float, int], Any] | None = None,
 ):
     """Train `model` through `phases`; return (trained model, TrainingResult).
+
+    `optimizer_factory(recipe, learning_rate, total_steps)` makes each phase's optimizer
+    (default: `make_optimizer`, AdamW with the recipe's schedule).
 
     The returned model holds the best weights seen on validation loss.
     """
@@ -132,7 +144,7 @@ def train(
             if phase.prepare is not None:
                 phase.prepare(model)
             model.compile(
-                optimizer=make_optimizer(recipe, phase.learning_rate, phase.epochs * steps_per_epoch),
+                optimizer=(optimizer_factory or make_optimizer)(recipe, phase.learning_rate, phase.epochs * steps_per_epoch),
                 loss=loss, metrics=metrics,
             )
         recorder.phase = phase.name
@@ -209,6 +221,10 @@ def _callbacks():
             self.best = float(state.get("best_val_loss", math.inf))
 
         def on_epoch_end(self, epoch, logs=None):
+            from solutions.core.distribution import is_chief
+
+            if not is_chief():  # in a multi-worker run only the chief writes checkpoints
+                return
             val_loss = float((logs or {}).get("val_loss", math.inf))
             if val_loss < self.best or not (self.directory / BEST_WEIGHTS).is_file():
                 self.best = min(self.best, val_loss)

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from solutions.core.config import Recipe, require_value
-
-BACKBONE_NAMES = ("mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0", "efficientnet_v2_b0", "convnext_tiny")
+from solutions.core.image_models import BACKBONE_NAMES
 
 
 @dataclass(frozen=True)

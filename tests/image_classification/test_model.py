@@ -78,3 +78,25 @@ def test_grad_cam_highlights_where_the_evidence_is():
     assert heat.shape == (8, 8) and heat.max() == 1.0
     assert heat[2:4, 5:7].min() == 1.0 and heat[0, 0] == 0.0
     assert overlay_heatmap(np.zeros((16, 16, 1), np.uint8), heat).shape == (16, 16, 3)
+
+
+def test_transfer_backbone_from_a_local_kerashub_preset_directory(tmp_path):
+    import json
+
+    import keras
+    import keras_hub
+
+    hub = keras_hub.models.ResNetBackbone(
+        input_conv_filters=[64], input_conv_kernel_sizes=[3], stackwise_num_filters=[64, 16],
+        stackwise_num_blocks=[1, 1], stackwise_num_strides=[1, 2], block_type="basic_block",
+        use_pre_activation=False, image_shape=(None, None, 3))
+    hub.save_to_preset(str(tmp_path))
+    (tmp_path / "image_converter.json").write_text(json.dumps({"config": {"scale": 0.5, "offset": -1.0}}))
+    recipe = make_recipe(ImageClassificationRecipe, "quick", model="transfer", weights=str(tmp_path))
+    model = build_image_classifier(SCHEMA, recipe)
+    scaling = model.get_layer("backbone").get_layer("preset_scaling")
+    assert (scaling.scale, scaling.offset) == (0.5, -1.0)
+    model.save(tmp_path / "model.keras")
+    reloaded = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
+    pixels = np.random.default_rng(0).integers(0, 256, (2, 32, 32, 3)).astype("float32")
+    assert np.allclose(reloaded.predict(pixels, verbose=0), model.predict(pixels, verbose=0), atol=1e-5)

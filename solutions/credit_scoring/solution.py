@@ -1,0 +1,204 @@
+"""CreditScoringSolution: the credit hooks of the tabular workflow.
+
+After training (`fit`), the probabilities are calibrated on the validation
+applicants, the scorecard's bands are fixed from the training applicants'
+scores, and the approval threshold is chosen by the recipe's rule; all three
+are stored in schema.json beside the model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from solutions.core.errors import ConfigError, DataError
+from solutions.core.solution import Evaluation, InputChunk
+from solutions.core.splits import Split
+from solutions.core.tabular import binary_labels, feature_names, label_text, record_to_inputs, reference_record
+from solutions.core.tabular_solution import TabularSolution
+from solutions.credit_scoring import data, model as model_lib
+from solutions.credit_scoring.calibration import apply_calibration, fit_calibration
+from solutions.credit_scoring.recipe import CreditRecipe
+from solutions.credit_scoring.report import evaluate_credit
+from solutions.credit_scoring.scorecard import (
+    assign_bands, expected_cost_threshold, least_cost_threshold, quantile_band_edges, score_points,
+)
+
+BAD, GOOD = "bad", "good"
+
+
+class CreditScoringSolution(TabularSolution):
+    """Probability of default, scorecard points and bands, approve/refuse decisions and reason codes.
+
+    >>> from solutions.credit_scoring import CreditScoringSolution
+    >>> CreditScoringSolution(recipe="quick", model="wide_deep").resolve_recipe().model
+    'wide_deep'
+    """
+
+    name = "credit_scoring"
+    title = "Credit scoring"
+    recipe_class = CreditRecipe
+    sample_data = "applicants"
+
+    # ------------------------------------------------------------ data
+    def generate_table(self, generator: dict[str, Any]):
+        return data.generate_table(generator)
+
+    def read_frame(self, source, recipe: CreditRecipe):
+        if source.path is not None and source.path.is_file() and data.is_german_format(source.path, source.config):
+            return data.load_german_credit(source.path)
+        return super().read_frame(source, recipe)
+
+    def load_examples(self, source, recipe: CreditRecipe, schema: dict | None):
+        examples = super().load_examples(source, recipe, schema)
+        column = recipe.group_column
+        if column is not None and column not in examples.x.columns:
+            raise ConfigError(f"Recipe key `group_column` names {column!r}, which {source.spec} lacks. "
+                              f"Columns: {', '.join(map(str, examples.x.columns))}.")
+        return examples
+
+    def make_labels(self, values, column: str, source, recipe: CreditRecipe, schema: dict | None):
+        """"bad"/"good" labels: by the recipe's bad_values, a good/bad target, or a two-valued one."""
+        text = label_text(values)
+        distinct = sorted(set(text.tolist()))
+        bad_values = schema["bad_values"] if schema else list(label_text(recipe.bad_values))
+        if bad_values:
+            unknown = [v for v in bad_values if v not in distinct] if schema is None else []
+            if len(unknown) == len(bad_values):
+                raise DataError(f"{source.spec}: none of the recipe's bad_values ({', '.join(map(repr, bad_values))}) "
+                                f"occurs in the target {column!r} (values: {', '.join(map(repr, distinct[:10]))}).")
+        elif set(distinct) <= {GOOD, BAD}:
+            bad_values = [BAD]
+        else:
+            try:
+                _, positive = binary_labels(values, source.config.get("positive"), column, source.spec)
+            except DataError as error:
+                raise DataError(f"{error} For credit targets, say which values mean a bad outcome with "
+                                "--set bad_values=[VALUE,...] (every other value is good).") from None
+            bad_values = [positive]
+        if schema is None:
+            self._bad_values_ = list(bad_values)
+        return np.where(np.isin(text, bad_values), BAD, GOOD).astype(object), BAD, GOOD
+
+    def make_schema(self, splits, recipe: CreditRecipe) -> dict[str, Any]:
+        return {**super().make_schema(splits, recipe), "bad_values": self._bad_values_}
+
+    # ----------------------------------------------------------- model
+    def build_model(self, schema: dict[str, Any], recipe: CreditRecipe):
+        return model_lib.build_credit_model(schema, recipe)
+
+    def model_encodings(self, recipe: CreditRecipe) -> tuple[str, ...]:
+        return ("embedding", "one_hot") if recipe.model == "wide_deep" else ("embedding",)
+
+    def loss_and_metrics(self, schema: dict[str, Any], recipe: CreditRecipe):
+        import keras
+
+        return keras.losses.BinaryCrossentropy(), [keras.metrics.AUC(name="auc")]
+
+    def fit(self, data_source, **kwargs):
+        """Train (see Solution.fit), then calibrate, fix the score bands and choose the threshold."""
+        super().fit(data_source, **kwargs)
+        recipe, splits = self._recipe, self.splits_
+        self.schema_["calibration"] = fit_calibration(recipe.calibration, self.raw_probabilities(splits.val.x),
+                                                      splits.val.y)
+        train_points = self.points(self.predict_scores(splits.train.x)[:, 0])
+        edges = list(recipe.band_edges) or quantile_band_edges(train_points, len(recipe.band_names))
+        self.schema_["scorecard"] = {"base_score": recipe.base_score, "base_odds": recipe.base_odds, "pdo": recipe.pdo,
+                                     "band_names": list(recipe.band_names), "band_edges": edges}
+        if recipe.threshold_rule == "expected_cost":
+            threshold = expected_cost_threshold(recipe.cost_bad_approved, recipe.cost_good_refused)
+        else:
+            threshold = least_cost_threshold(splits.val.y, self.predict_scores(splits.val.x)[:, 0],
+                                             recipe.cost_bad_approved, recipe.cost_good_refused)
+        self.schema_["decision"] = {"rule": recipe.threshold_rule, "threshold": float(threshold),
+                                    "cost_bad_approved": recipe.cost_bad_approved,
+                                    "cost_good_refused": recipe.cost_good_refused}
+        return self
+
+    def raw_probabilities(self, x) -> np.ndarray:
+        """The network's probability of default before calibration, per row."""
+        return self.scorer_.score(self.inputs(x))[:, 0]
+
+    def predict_scores(self, x) -> np.ndarray:
+        """Calibrated probability of default per row, shape (n, 1)."""
+        self._check_fitted()
+        calibration = self.schema_.get("calibration", {"method": "none"})
+        return apply_calibration(calibration, self.raw_probabilities(x)).reshape(-1, 1)
+
+    def points(self, p_bad: np.ndarray) -> np.ndarray:
+        recipe = self._recipe
+        return score_points(p_bad, recipe.base_score, recipe.base_odds, recipe.pdo)
+
+    def bands(self, points: np.ndarray) -> np.ndarray:
+        card = self.schema_["scorecard"]
+        return assign_bands(points, card["band_edges"], card["band_names"])
+
+    def decision_threshold(self) -> float:
+        return float(self.schema_["decision"]["threshold"])
+
+    # -------------------------------------------------------- evaluate
+    def evaluate_split(self, split: Split, scores: np.ndarray, train: Split | None) -> Evaluation:
+        return evaluate_credit(self, split, np.asarray(scores)[:, 0], train)
+
+    # ---------------------------------------------------- reason codes
+    def reason_codes(self, x, n: int | None = None) -> list[list[str]]:
+        """Per row, up to n plain-words reasons: the columns that raised the probability of default most
+        (lowered the score) against the reference applicant (training medians and most common values)."""
+        n = self._recipe.n_reasons if n is None else n
+        inputs = self.inputs(x)
+        _, attributions = self.scorer_.explain(inputs)
+        columns = feature_names(self.schema_)
+        reference = reference_record(self.schema_)
+        numeric = {s["name"] for s in self.schema_["numeric"]}
+        order = np.argsort(-attributions, axis=1)[:, :n]
+        reasons = []
+        for i, row in enumerate(order):
+            texts = []
+            for j in row:
+                if attributions[i, j] <= 0:
+                    break
+                column = columns[j]
+                value = inputs[column][i, 0]
+                texts.append(describe(column, value, reference[column], column in numeric))
+            reasons.append(texts)
+        return reasons
+
+    # --------------------------------------------------------- predict
+    def prediction_rows(self, chunk: InputChunk, scores: np.ndarray):
+        frame = self.id_columns(chunk)
+        p = np.asarray(scores, dtype=float)[:, 0]
+        points = self.points(p)
+        frame["probability_bad"] = p
+        frame["score"] = np.round(points, 1)
+        frame["band"] = self.bands(points)
+        frame["decision"] = np.where(p < self.decision_threshold(), "approve", "refuse")
+        n = self._recipe.n_reasons
+        if n:
+            reasons = self.reason_codes(chunk.x, n)
+            for k in range(n):
+                frame[f"reason_{k + 1}"] = [r[k] if k < len(r) else "" for r in reasons]
+        return frame
+
+    def predict_record(self, record: dict[str, Any], threshold: float | None = None) -> dict[str, Any]:
+        """Probability, score, band, decision and reason codes for one applicant (a dict of column -> value)."""
+        self._check_fitted()
+        inputs = record_to_inputs(record, self.schema_, missing=self.schema_.get("missing_policy", "impute"))
+        p = float(self.predict_scores(inputs)[0, 0])
+        points = float(self.points(np.array([p]))[0])
+        threshold = self.decision_threshold() if threshold is None else float(threshold)
+        return {"probability_bad": p, "score": round(points, 1), "band": str(self.bands(np.array([points]))[0]),
+                "decision": "approve" if p < threshold else "refuse", "reasons": self.reason_codes(inputs)[0]}
+
+
+def describe(column: str, value: Any, reference: Any, numeric: bool) -> str:
+    """A reason in plain words: what the column is, this applicant's value and the reference's.
+
+    >>> describe("duration_months", 48.0, 18.0, True)
+    'duration of the credit in months is 48 (reference applicant: 18)'
+    """
+    what = data.DESCRIPTIONS.get(column, column.replace("_", " "))
+    if numeric:
+        shown = "missing" if not np.isfinite(value) else f"{value:.6g}"
+        return f"{what} is {shown} (reference applicant: {float(reference):.6g})"
+    return f"{what} is '{value}' (reference applicant: '{reference}')"

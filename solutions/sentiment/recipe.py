@@ -1,0 +1,155 @@
+"""Sentiment recipe: every key with its type, default and meaning, and the presets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from solutions.core.config import Recipe, require_value
+
+MODEL_NAMES = ("bow", "cnn", "bilstm", "transformer", "hub")
+SEQUENCE_MODELS = ("cnn", "bilstm", "transformer")
+
+
+@dataclass(frozen=True)
+class SentimentRecipe(Recipe):
+    """How a sentiment classifier is trained. Raw strings go in; TextVectorization is inside the model.
+
+    model: "bow" (bag of n-grams into a linear or small dense layer: the fast, strong default),
+      "cnn" (1D convolutions over learned embeddings, Kim 2014), "bilstm" (a bidirectional LSTM),
+      "transformer" (a small Transformer encoder), or "hub" (a KerasHub BERT-family text
+      classifier loaded from the local preset directory `hub_preset`; nothing is downloaded).
+    optimizer: "sgd" (with momentum 0.9), "adamw", or "auto": SGD for the linear bow model on
+      naive-Bayes features (Adam's per-feature steps overfit the rare n-grams there), AdamW otherwise.
+    learning_rate: peak learning rate; None picks the model's own (0.25 for the SGD bow model,
+      1e-3 for AdamW on bow, 2e-3 for cnn / bilstm / transformer, 5e-5 for hub).
+    features: for model="bow": "nb" weights binary n-gram features by their naive-Bayes
+      log-count ratio, fixed from the training split (Wang & Manning's NBSVM, as a Keras layer);
+      "tfidf" uses TF-IDF weights; "binary" plain presence.
+    ngrams: n-grams up to this length are features of the bow model (2: unigrams and bigrams).
+    max_tokens: vocabulary size (most frequent tokens or n-grams of the training split); None
+      picks 1,000,000 n-grams for a linear bow model, 50,000 with a hidden layer, 30,000 words
+      for sequence models.
+    hidden_units: bow only; 0 is a linear model on the features, > 0 adds a ReLU layer of that size.
+    nb_alpha: additive smoothing of the naive-Bayes counts (features="nb").
+    embedding_dim, units: width of the embeddings and of the CNN filters / LSTM / Transformer.
+    kernel_sizes: CNN filter widths; num_layers, num_heads: Transformer encoder depth and heads.
+    max_length: sequence models read at most this many tokens per window.
+    truncation: which tokens a long text keeps: "head" (the first max_length), "tail" (the last),
+      or "head_tail" (the first and last halves; the end of a review often says the verdict).
+    chunks: chunk-and-average for long texts: > 1 reads up to `chunks` consecutive windows of
+      max_length tokens and averages their class probabilities (windows past the text are ignored).
+    normalize: NLTK normalisation applied before the model, saved in schema.json and applied the
+      same way at prediction: "none"; "tweet" (NLTK's TweetTokenizer: lower-cased, handles and
+      elongations reduced, emoticons and hashtags kept as tokens); "negation" (NLTK's
+      mark_negation: words after "not", "never", "n't"... up to the next .:;!? get a _NEG suffix);
+      "tweet_negation" (both).
+    standardize: the TextVectorization standardisation: "separate_punctuation" (lower-case and put
+      spaces around punctuation, so "great!" is "great" and "!"), "strip_punctuation" (Keras'
+      lower_and_strip_punctuation), "lower", or "auto" ("lower" after an NLTK normalisation, which
+      already tokenised the text, else "separate_punctuation").
+    label_map: rewrites raw labels before training, as "raw=class" pairs, e.g. star ratings
+      [1=negative, 2=negative, 3=neutral, 4=positive, 5=positive]; a label missing from a
+      non-empty map is an error.
+    duplicates: "drop" keeps the first copy of a repeated text and drops every copy of a text
+      seen with conflicting labels; "keep" keeps all. Both are counted in the report.
+    on_decode_error: bytes that are not UTF-8: "error" (stop and name the file and line),
+      "skip" (drop those rows or files, counted), "replace" (keep them with U+FFFD, counted).
+    hub_preset: model="hub": a local KerasHub preset directory (with config.json and the tokenizer's
+      assets), e.g. one written by keras_hub's save_to_preset.
+    dropout: dropout before the classifier layer.
+    feature_dropout: bow only: during training each n-gram feature of a text is dropped with this
+      probability (a regulariser for linear models of sparse features).
+    """
+
+    PRESETS: ClassVar[dict] = {
+        "quick": {"epochs": 6, "batch_size": 16, "max_tokens": 5000, "max_length": 64, "embedding_dim": 16,
+                  "units": 16},
+        "default": {},
+        "accurate": {"epochs": 40},
+    }
+
+    epochs: int = 10
+    batch_size: int = 32
+    learning_rate: float | None = None  # type: ignore[assignment]
+    early_stopping_patience: int = 0
+    model: Literal[MODEL_NAMES] = "bow"  # type: ignore[valid-type]
+    optimizer: Literal["auto", "sgd", "adamw"] = "auto"
+    features: Literal["nb", "tfidf", "binary"] = "nb"
+    ngrams: int = 2
+    max_tokens: int | None = None
+    hidden_units: int = 0
+    nb_alpha: float = 1.0
+    embedding_dim: int = 64
+    units: int = 64
+    kernel_sizes: tuple[int, ...] = (3, 4, 5)
+    num_layers: int = 2
+    num_heads: int = 4
+    max_length: int = 400
+    truncation: Literal["head", "tail", "head_tail"] = "head_tail"
+    chunks: int = 1
+    normalize: Literal["none", "tweet", "negation", "tweet_negation"] = "none"
+    standardize: Literal["auto", "separate_punctuation", "strip_punctuation", "lower"] = "auto"
+    label_map: tuple[str, ...] = ()
+    duplicates: Literal["drop", "keep"] = "drop"
+    on_decode_error: Literal["error", "skip", "replace"] = "error"
+    hub_preset: str | None = None
+    dropout: float = 0.0
+    feature_dropout: float = 0.0
+
+    def __post_init__(self) -> None:
+        # "auto" values are resolved here, so recipe.yaml records what was actually used.
+        if self.optimizer == "auto":
+            object.__setattr__(self, "optimizer", "sgd" if self.model == "bow" and self.features == "nb"
+                               and not self.hidden_units else "adamw")
+        if self.learning_rate is None:
+            rate = {"hub": 5e-5, "bow": 1e-3}.get(self.model, 2e-3) if self.optimizer == "adamw" else 0.25
+            object.__setattr__(self, "learning_rate", rate)
+        if self.max_tokens is None:
+            tokens = (50_000 if self.hidden_units else 1_000_000) if self.model == "bow" else 30_000
+            object.__setattr__(self, "max_tokens", tokens)
+        super().__post_init__()
+
+    def check(self) -> None:
+        super().check()
+        require_value(self.model != "hub" or bool(self.hub_preset), "hub_preset",
+                      "a local KerasHub preset directory when model=hub (Nothing is downloaded: pass "
+                      "--set hub_preset=/path/to/preset)", self.hub_preset)
+        require_value(1 <= self.ngrams <= 5, "ngrams", "an integer from 1 to 5", self.ngrams)
+        require_value(self.max_tokens >= 10, "max_tokens", "an integer >= 10", self.max_tokens)
+        require_value(self.hidden_units >= 0, "hidden_units", "an integer >= 0 (0: linear)", self.hidden_units)
+        require_value(self.features != "nb" or self.hidden_units == 0 or self.model != "bow", "hidden_units",
+                      "0 with features=nb (the naive-Bayes layer is linear per class; for a hidden layer set "
+                      "features=tfidf or binary)", self.hidden_units)
+        require_value(self.nb_alpha > 0, "nb_alpha", "a number > 0", self.nb_alpha)
+        for name in ("embedding_dim", "units", "num_layers", "num_heads"):
+            require_value(getattr(self, name) >= 1, name, "an integer >= 1", getattr(self, name))
+        require_value(len(self.kernel_sizes) >= 1 and min(self.kernel_sizes) >= 1, "kernel_sizes",
+                      "a list of filter widths >= 1, e.g. [3, 4, 5]", list(self.kernel_sizes))
+        require_value(self.max_length >= 4, "max_length", "an integer >= 4", self.max_length)
+        require_value(self.chunks >= 1, "chunks", "an integer >= 1 (1: no chunking)", self.chunks)
+        require_value(0 <= self.dropout < 1, "dropout", "a number in [0, 1)", self.dropout)
+        require_value(0 <= self.feature_dropout < 1, "feature_dropout", "a number in [0, 1)", self.feature_dropout)
+        require_value(self.units % self.num_heads == 0 or self.model != "transformer", "num_heads",
+                      f"a divisor of units ({self.units}) for the transformer", self.num_heads)
+        for pair in self.label_map:
+            require_value("=" in pair and pair.split("=", 1)[1].strip() != "", "label_map",
+                          'a list of "raw=class" pairs, e.g. [1=negative, 5=positive]', list(self.label_map))
+
+    def label_mapping(self) -> dict[str, str]:
+        """`label_map` as a dict from raw label text to class name.
+
+        >>> SentimentRecipe(label_map=("1=neg", "5=pos")).label_mapping()
+        {'1': 'neg', '5': 'pos'}
+        """
+        return {raw.strip(): name.strip() for raw, name in (pair.split("=", 1) for pair in self.label_map)}
+
+    def model_standardize(self) -> str:
+        """The TextVectorization standardisation `standardize` resolves to.
+
+        >>> SentimentRecipe(normalize="tweet").model_standardize()
+        'lower'
+        """
+        if self.standardize != "auto":
+            return self.standardize
+        return "lower" if self.normalize != "none" else "separate_punctuation"

@@ -1,0 +1,142 @@
+"""SentimentSolution: the sentiment hooks of the Solution workflow."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Iterator
+
+import numpy as np
+
+from solutions.core.datasets import DataSource
+from solutions.core.solution import Evaluation, InputChunk, Solution
+from solutions.core.splits import Examples, Split, Splits
+from solutions.sentiment import data
+from solutions.sentiment.normalize import normalize_texts
+from solutions.sentiment.recipe import SEQUENCE_MODELS, SentimentRecipe
+
+
+class SentimentSolution(Solution):
+    """Classify the sentiment of texts: tables, a folder per class, or sentence<TAB>label lines.
+
+    >>> from solutions.sentiment import SentimentSolution
+    >>> SentimentSolution(recipe="quick", model="cnn").resolve_recipe().optimizer
+    'adamw'
+    """
+
+    name = "sentiment"
+    title = "Sentiment analysis"
+    recipe_class = SentimentRecipe
+    sample_data = "reviews"
+
+    def fit(self, data_source, **kwargs):
+        """Check a hub preset folder before any data is read or file written, then fit as every solution does."""
+        recipe = self.resolve_recipe()
+        if recipe.model == "hub":
+            from solutions.sentiment.model import check_hub_preset
+
+            check_hub_preset(recipe)
+        return super().fit(data_source, **kwargs)
+
+    def load_examples(self, source: DataSource, recipe: SentimentRecipe, schema: dict | None) -> Examples:
+        """Training data remembers its --text and --label columns; new data for a trained run
+        defaults to them."""
+        if schema is None:
+            self.columns_ = {"text_column": source.config.get("text"), "label_column": source.config.get("label")}
+        else:
+            defaults = {"text": schema.get("text_column"), "label": schema.get("label_column")}
+            config = {**{k: v for k, v in defaults.items() if v is not None}, **source.config}
+            source = dataclasses.replace(source, config=config)
+        return data.load_text_examples(source, recipe)
+
+    def make_schema(self, splits: Splits, recipe: SentimentRecipe) -> dict[str, Any]:
+        return {"class_names": list(splits.class_names), "normalize": recipe.normalize,
+                "standardize": recipe.model_standardize(), **getattr(self, "columns_", {}),
+                "max_length": recipe.max_length if recipe.model in SEQUENCE_MODELS else None}
+
+    def build_model(self, schema: dict[str, Any], recipe: SentimentRecipe):
+        from solutions.sentiment.model import build_sentiment_model
+
+        return build_sentiment_model(schema, recipe)
+
+    def adapt_model(self, model, train: Split, schema: dict[str, Any], recipe: SentimentRecipe) -> None:
+        from solutions.sentiment.model import adapt_sentiment_model
+
+        adapt_sentiment_model(model, normalize_texts(train.x, schema["normalize"]), train.y,
+                              len(schema["class_names"]), recipe)
+
+    def make_optimizer(self, recipe: SentimentRecipe, learning_rate: float, total_steps: int):
+        import keras
+
+        from solutions.core.training import learning_rate_schedule
+
+        schedule = learning_rate_schedule(recipe, learning_rate, total_steps)
+        if recipe.optimizer == "sgd":
+            return keras.optimizers.SGD(learning_rate=schedule, momentum=0.9, weight_decay=recipe.weight_decay)
+        return keras.optimizers.AdamW(learning_rate=schedule, weight_decay=recipe.weight_decay)
+
+    def make_dataset(self, split: Split, schema: dict[str, Any], recipe: SentimentRecipe, training: bool):
+        import tensorflow as tf
+
+        texts = normalize_texts(split.x, schema["normalize"]).astype(str)
+        targets = np.eye(len(schema["class_names"]), dtype=np.float32)[split.y]
+        dataset = tf.data.Dataset.from_tensor_slices((texts, targets))
+        if training:
+            dataset = dataset.shuffle(min(len(split), 50_000), seed=recipe.seed, reshuffle_each_iteration=True)
+        return dataset.batch(recipe.batch_size).prefetch(tf.data.AUTOTUNE)
+
+    def loss_and_metrics(self, schema: dict[str, Any], recipe: SentimentRecipe):
+        import keras
+
+        return keras.losses.CategoricalCrossentropy(), ["accuracy"]
+
+    def predict_scores(self, x: Any) -> np.ndarray:
+        import tensorflow as tf
+
+        self._check_fitted()
+        texts = normalize_texts([str(t) for t in np.asarray(x, dtype=object).ravel()], self.schema_["normalize"])
+        if len(texts) == 0:
+            return np.zeros((0, len(self.schema_["class_names"])), dtype=np.float32)
+        batch = max(64, self._recipe.batch_size)
+        dataset = tf.data.Dataset.from_tensor_slices(texts.astype(str)).batch(batch)
+        return np.asarray(self.model_.predict(dataset, verbose=0))
+
+    def evaluate_split(self, split: Split, scores: np.ndarray, train: Split | None) -> Evaluation:
+        from solutions.sentiment.report import evaluate_sentiment
+
+        return evaluate_sentiment(split, scores, train, tuple(self.schema_["class_names"]), self.predict_scores,
+                                  self.schema_.get("max_length"), self._recipe.seed)
+
+    def read_inputs(self, source: Any, schema: dict[str, Any], chunk_size: int) -> Iterator[InputChunk]:
+        return data.iter_prediction_texts(source, schema, chunk_size, self._recipe.on_decode_error)
+
+    def prediction_rows(self, chunk: InputChunk, scores: np.ndarray):
+        import pandas as pd
+
+        names = self.schema_["class_names"]
+        frame = pd.DataFrame({"id": chunk.ids, "label": [names[i] for i in scores.argmax(axis=1)],
+                              "probability": scores.max(axis=1)})
+        for j, name in enumerate(names):
+            frame[f"p_{name}"] = scores[:, j]
+        return frame
+
+    def predict_texts(self, texts: list[str]):
+        """Predictions for texts given directly, as a DataFrame with the text beside its label.
+
+        Empty texts are predicted too (from the model's bias alone); nothing is dropped.
+        """
+        frame = self.predict(data.TextInputs(tuple(texts)))
+        frame.insert(1, "text", list(texts))
+        return frame
+
+    def example_inputs(self, schema: dict[str, Any], n: int = 4) -> np.ndarray:
+        words = ["a", "wonderful", "film", "boring", "plot", "not", "great", "acting"]
+        rng = np.random.default_rng(0)
+        return np.asarray([" ".join(rng.choice(words, 6)) for _ in range(n)], dtype=object)
+
+    def custom_objects(self) -> dict[str, Any]:
+        from solutions.sentiment.layers import CUSTOM_OBJECTS
+
+        recipe = self.recipe if isinstance(self.recipe, SentimentRecipe) else None
+        if recipe is not None and recipe.model == "hub":
+            import keras_hub  # noqa: F401  (registers KerasHub's layers for loading)
+        return dict(CUSTOM_OBJECTS)

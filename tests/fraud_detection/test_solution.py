@@ -1,0 +1,128 @@
+"""The fraud solution end to end on the bundled sample: streaming predictions, one-row scoring, bad input."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from solutions.cli import main
+from solutions.fraud_detection import FraudDetectionSolution
+from solutions.fraud_detection.data import make_transactions
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("fraud") / "run"
+    assert main(["--quiet", "--json", "train", "fraud_detection", "--data", "transactions", "--recipe", "quick",
+                 "--set", "epochs=3", "--out", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def new_rows(tmp_path_factory):
+    path = tmp_path_factory.mktemp("rows") / "new.csv"
+    make_transactions(n=230, seed=9).drop(columns=["is_fraud"]).to_csv(path, index=False)
+    return path
+
+
+def cli(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_report_has_threshold_costs_and_baselines(run):
+    report = json.loads((run / "report.json").read_text())
+    assert report["primary_metric"] == "auprc"
+    assert {"roc_auc", "recall_at_1pct_fpr", "precision_at_budget", "savings_vs_no_model",
+            "baseline/HistGradientBoosting/auprc", "baseline/logistic regression/auprc"} <= set(report["metrics"])
+    titles = [s["title"] for s in report["sections"]]
+    assert any(t.startswith("Decision threshold") for t in titles)
+    assert "Thresholds on the test split" in titles and "Score distribution per class" in titles
+    assert "Top alerts and the columns that drove them" in titles
+    schema = json.loads((run / "schema.json").read_text())
+    assert schema["decision"]["rule"] == "cost" and 0 <= schema["decision"]["threshold"] <= 1
+
+
+def test_predict_streams_chunks_with_score_flag_and_reasons(run, new_rows, tmp_path, capsys):
+    out = tmp_path / "scored.csv"
+    code, stdout, _ = cli(capsys, "--quiet", "predict", str(run), "--data", str(new_rows), "--out", str(out),
+                          "--chunk-size", "50")
+    assert code == 0 and "rows/s" in stdout
+    scored = pd.read_csv(out)
+    assert len(scored) == 230 and list(scored.columns[:3]) == ["transaction_id", "score", "flag"]
+    assert {"reason_1", "reason_2", "reason_3"} <= set(scored.columns)
+    threshold = json.loads((run / "schema.json").read_text())["decision"]["threshold"]
+    assert ((scored["score"] >= threshold).astype(int) == scored["flag"]).all()
+    loaded = FraudDetectionSolution.load(run)
+    direct = loaded.predict_scores(pd.read_csv(new_rows))[:, 0]
+    assert np.allclose(direct, scored["score"], atol=1e-5)
+    code, _, _ = cli(capsys, "--quiet", "predict", str(run), "--data", str(new_rows), "--out", str(out), "--threshold", "0")
+    assert code == 0 and pd.read_csv(out)["flag"].all()
+
+
+def test_one_row_from_the_command_line_and_python(run, new_rows, capsys):
+    record = pd.read_csv(new_rows).iloc[0].to_dict()
+    record["merchant_category"] = "a category never seen"
+    code, stdout, _ = cli(capsys, "predict", str(run), "--row", json.dumps(record))
+    result = json.loads(stdout)
+    assert code == 0 and 0 <= result["score"] <= 1 and result["flag"] in (0, 1)
+    loaded = FraudDetectionSolution.load(run)
+    assert loaded.score_record(record) == pytest.approx(result["score"], abs=1e-6)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda f: f.drop(columns=["country"]), "lacks column 'country' that the model was trained on"),
+    (lambda f: f.assign(amount=["12.5"] * (len(f) - 1) + ["twelve"]), "numeric column 'amount' holds text in 1 rows"),
+])
+def test_bad_prediction_files_exit_2_naming_the_column(run, new_rows, tmp_path, capsys, edit, message):
+    path = tmp_path / "bad.csv"
+    edit(pd.read_csv(new_rows)).to_csv(path, index=False)
+    code, _, err = cli(capsys, "predict", str(run), "--data", str(path), "--out", str(tmp_path / "o.csv"))
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_empty_file_and_missing_row_column_exit_2(run, tmp_path, capsys):
+    (tmp_path / "empty.csv").write_text("")
+    code, _, err = cli(capsys, "predict", str(run), "--data", str(tmp_path / "empty.csv"))
+    assert code == 2 and "is empty" in err
+    code, _, err = cli(capsys, "predict", str(run), "--row", '{"hour": 3}')
+    assert code == 2 and "lacks columns" in err and "amount" in err
+
+
+@pytest.mark.parametrize("edit, options, message", [
+    (lambda f: f.rename(columns={"is_fraud": "outcome"}), [], "no label column: none is named label, target, class or y"),
+    (lambda f: f.assign(is_fraud=np.arange(len(f)) % 3), ["--label", "is_fraud"], "has 3 values"),
+    (lambda f: f.assign(hour=f["hour"].astype(str).where(f.index != 7, "late")), ["--label", "is_fraud"],
+     "numeric column 'hour' holds text in 1 rows, for example 'late'"),
+])
+def test_bad_training_data_exits_2_before_training(tmp_path, capsys, edit, options, message):
+    path = tmp_path / "bad.csv"
+    edit(make_transactions(n=200, seed=4)).to_csv(path, index=False)
+    code, _, err = cli(capsys, "train", "fraud_detection", "--data", str(path), "--recipe", "quick",
+                       "--out", str(tmp_path / "run"), *options)
+    assert code == 2 and message in err and "Traceback" not in err
+    assert not (tmp_path / "run" / "model.keras").exists()
+
+
+def test_combined_detector_saves_loads_and_explains(tmp_path):
+    solution = FraudDetectionSolution(recipe="quick", detector="combined", epochs=1, autoencoder_epochs=1)
+    solution.fit("transactions", progress=False)
+    report = solution.evaluate()
+    assert report.primary["value"] > 0
+    solution.save(tmp_path)
+    loaded = FraudDetectionSolution.load(tmp_path)
+    x = solution.splits_.test.x
+    assert np.allclose(loaded.predict_scores(x), solution.predict_scores(x), atol=1e-6)
+    scores, attributions = loaded.explain_rows(x.head(5))
+    assert attributions.shape == (5, len(loaded.feature_columns()))
+
+
+def test_autoencoder_alone_scores_reconstruction_error_and_names_unusual_columns():
+    solution = FraudDetectionSolution(recipe="quick", detector="autoencoder", epochs=2, threshold_rule="budget")
+    solution.fit("transactions", progress=False)
+    x = solution.splits_.test.x.head(20)
+    scores, attributions = solution.explain_rows(x)
+    assert np.allclose(scores, solution.predict_scores(x)[:, 0], atol=1e-4)
+    assert (attributions >= 0).all()
