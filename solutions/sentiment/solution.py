@@ -128,6 +128,19 @@ class SentimentSolution(Solution):
         frame.insert(1, "text", list(texts))
         return frame
 
+    def export(self, path, format: str = "saved_model") -> dict[str, Any]:
+        """Export to a TensorFlow SavedModel (raw strings in). ONNX and LiteRT have no equivalent of
+        TextVectorization's string operations (regex replace, split, n-grams), so they are refused."""
+        if format in ("onnx", "litert"):
+            from solutions.core.errors import UsageError
+
+            raise UsageError(
+                f"--format {format} cannot hold this model: its TextVectorization layer runs string operations "
+                "(regex replace, split, n-grams) that ONNX and LiteRT do not have. Use --format saved_model, "
+                "which takes raw strings."
+            )
+        return super().export(path, format)
+
     def example_inputs(self, schema: dict[str, Any], n: int = 4) -> np.ndarray:
         words = ["a", "wonderful", "film", "boring", "plot", "not", "great", "acting"]
         rng = np.random.default_rng(0)

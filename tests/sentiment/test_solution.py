@@ -71,6 +71,13 @@ def test_predict_one_text_and_a_csv(run, tmp_path, capsys):
     assert frame["label"].tolist() == ["negative", "positive"]
 
 
+def test_export_to_saved_model_takes_raw_strings_and_onnx_is_refused(run, tmp_path, capsys):
+    code, out, _ = run_cli(capsys, "--json", "export", str(run), "--format", "saved_model", "--out", str(tmp_path / "sm"))
+    assert code == 0 and json.loads(out)["max_abs_difference"] < 1e-5
+    code, _, err = run_cli(capsys, "export", str(run), "--format", "onnx")
+    assert code == 2 and "Use --format saved_model" in err
+
+
 def test_predict_needs_exactly_one_input(run, capsys):
     code, _, err = run_cli(capsys, "predict", str(run), "--text", "x", "--data", "y.csv")
     assert code == 2 and "exactly one of" in err
