@@ -156,3 +156,23 @@ def backbone_features(x, name: str, weights: str | None, image_size: tuple[int, 
         x = layers.Concatenate(name="gray_to_rgb")([x, x, x])
     x = load_backbone(name, weights, image_size)(x)
     return layers.Activation("linear", name=FEATURE_LAYER)(x)
+
+
+def transfer_phases(recipe) -> list:
+    """Training phases for a recipe with model/weights/freeze_epochs/fine_tune_learning_rate keys.
+
+    Pretrained transfer learning trains the head with the backbone frozen for
+    `freeze_epochs`, then fine-tunes everything at `fine_tune_learning_rate`;
+    anything else trains in one phase.
+    """
+    from solutions.core.training import Phase
+
+    if recipe.model != "transfer" or not recipe.weights or recipe.freeze_epochs == 0:
+        return [Phase("train", recipe.epochs, recipe.learning_rate)]
+    return [
+        Phase("frozen backbone", recipe.freeze_epochs, recipe.learning_rate,
+              prepare=lambda m: set_backbone_trainable(m, False)),
+        Phase("fine-tune", recipe.epochs - recipe.freeze_epochs, recipe.fine_tune_learning_rate,
+              prepare=lambda m: set_backbone_trainable(m, True)),
+    ]
+

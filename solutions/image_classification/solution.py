@@ -9,6 +9,7 @@ import numpy as np
 from solutions.core.datasets import DataSource
 from solutions.core.solution import Evaluation, InputChunk, Solution
 from solutions.core.splits import Examples, Split, Splits
+from solutions.core.image_models import transfer_phases
 from solutions.core.training import Phase
 from solutions.image_classification import data, model as model_lib
 from solutions.image_classification.recipe import ImageClassificationRecipe
@@ -63,14 +64,7 @@ class ImageClassificationSolution(Solution):
         return keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing), ["accuracy"]
 
     def training_phases(self, model, recipe: ImageClassificationRecipe) -> list[Phase]:
-        if recipe.model != "transfer" or not recipe.weights or recipe.freeze_epochs == 0:
-            return [Phase("train", recipe.epochs, recipe.learning_rate)]
-        return [
-            Phase("frozen backbone", recipe.freeze_epochs, recipe.learning_rate,
-                  prepare=lambda m: model_lib.set_backbone_trainable(m, False)),
-            Phase("fine-tune", recipe.epochs - recipe.freeze_epochs, recipe.fine_tune_learning_rate,
-                  prepare=lambda m: model_lib.set_backbone_trainable(m, True)),
-        ]
+        return transfer_phases(recipe)
 
     def predict_scores(self, x: Any) -> np.ndarray:
         return super().predict_scores(np.asarray(x, dtype=np.float32))

@@ -10,6 +10,7 @@ from solutions.core.datasets import DataSource
 from solutions.core.errors import DataError
 from solutions.core.solution import Evaluation, InputChunk, Solution
 from solutions.core.splits import Examples, Split, Splits, is_label_matrix, shared_groups
+from solutions.core.image_models import transfer_phases
 from solutions.core.training import Phase
 from solutions.medical_imaging import data, model as model_lib
 from solutions.medical_imaging.recipe import MedicalImagingRecipe
@@ -99,14 +100,7 @@ class MedicalImagingSolution(Solution):
                 ["accuracy", keras.metrics.AUC(name="auc")])
 
     def training_phases(self, model, recipe: MedicalImagingRecipe) -> list[Phase]:
-        if recipe.model != "transfer" or not recipe.weights or recipe.freeze_epochs == 0:
-            return [Phase("train", recipe.epochs, recipe.learning_rate)]
-        return [
-            Phase("frozen backbone", recipe.freeze_epochs, recipe.learning_rate,
-                  prepare=lambda m: model_lib.set_backbone_trainable(m, False)),
-            Phase("fine-tune", recipe.epochs - recipe.freeze_epochs, recipe.fine_tune_learning_rate,
-                  prepare=lambda m: model_lib.set_backbone_trainable(m, True)),
-        ]
+        return transfer_phases(recipe)
 
     def fit(self, data: Any, **kwargs: Any) -> "MedicalImagingSolution":
         """Train (see Solution.fit), then choose the operating point on the validation split."""
