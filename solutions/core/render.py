@@ -154,7 +154,8 @@ def _format_entry(entry: dict[str, Any]) -> str:
 
 def _md(text: Any) -> str:
     """Escape text for Markdown: no raw HTML, no table breaks."""
-    text = html.escape(str(text))
+    # quote=False: quotes need no escaping in Markdown text, and `&#x27;` would be mangled by the `#` escape.
+    text = html.escape(str(text), quote=False)
     return re.sub(r"([\\`*_\[\]|#])", r"\\\1", text).replace("\n", " ")
 
 

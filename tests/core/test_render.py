@@ -50,3 +50,9 @@ def test_figures_are_png_files():
     figures = render_figures(make_report())
     assert sorted(figures) == ["02-confusion.png", "03-curve.png", "04-thumbs-00.png"]
     assert all(data[:8] == b"\x89PNG\r\n\x1a\n" for data in figures.values())
+
+
+def test_markdown_keeps_apostrophes_readable():
+    from solutions.core.render import _md
+
+    assert _md("the patient's <b>") == "the patient's &lt;b&gt;"
