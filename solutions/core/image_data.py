@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 
 from solutions.core.errors import DataError
 from solutions.core.images import IMAGE_SUFFIXES, count_channels, resize_image, to_channels
+from solutions.core.solution import InputChunk
 from solutions.core.splits import SPLIT_NAMES, Examples
 
 SPLIT_ALIASES = {"train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val",
@@ -270,6 +271,17 @@ def conform_images(x: np.ndarray, image_size: tuple[int, int] | None, channels: 
         return x
     size = tuple(image_size) if image_size is not None else x.shape[1:3]
     return np.stack([resize_image(to_channels(img, target), size) for img in x])
+
+
+def array_chunks(pixels: np.ndarray, chunk_size: int) -> Iterator[InputChunk]:
+    """Prediction chunks of an in-memory image array, each image named by its index ("array[7]").
+
+    >>> [chunk.ids for chunk in array_chunks(np.zeros((3, 2, 2, 1), np.uint8), 2)]
+    [['array[0]', 'array[1]'], ['array[2]']]
+    """
+    for start in range(0, len(pixels), chunk_size):
+        stop = min(start + chunk_size, len(pixels))
+        yield InputChunk(ids=[f"array[{i}]" for i in range(start, stop)], x=pixels[start:stop])
 
 
 def prediction_files(inputs: Any, suffixes: Iterable[str] = IMAGE_SUFFIXES) -> list[Path]:

@@ -127,6 +127,30 @@ class RandomImageContrast(keras.layers.Layer):
         return {**super().get_config(), "factor": self.factor, "seed": self.seed}
 
 
+@keras.saving.register_keras_serializable(package="ksol")
+class TrainingOnly(keras.layers.Wrapper):
+    """Run the wrapped (augmentation) layer only when called with training=True; otherwise pass inputs through.
+
+    Keras' own random layers (RandomFlip, RandomTranslation, ...) augment when a
+    model is called without `training`, as a plain `model(x)` on a loaded
+    model.keras does. Wrapped in this layer they stay inactive there, as under
+    `predict`; `fit` still trains with them.
+
+    >>> import numpy as np
+    >>> flip = TrainingOnly(keras.layers.RandomFlip("horizontal", seed=0))
+    >>> x = np.arange(8, dtype="float32").reshape(1, 2, 4, 1)
+    >>> bool(np.array_equal(np.asarray(flip(x)), x))
+    True
+    """
+
+    def call(self, inputs, training=None):
+        return self.layer(inputs, training=True) if training else inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
 def image_custom_objects() -> dict[str, Any]:
     """The layers of this module by registered name, for keras.saving.load_model(custom_objects=...)."""
-    return {"ksol>RandomAffine": RandomAffine, "ksol>RandomImageContrast": RandomImageContrast}
+    return {"ksol>RandomAffine": RandomAffine, "ksol>RandomImageContrast": RandomImageContrast,
+            "ksol>TrainingOnly": TrainingOnly}

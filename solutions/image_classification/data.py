@@ -17,9 +17,11 @@ import numpy as np
 from solutions.core.datasets import DataSource, is_archive, unpack_archive
 from solutions.core.errors import DataError
 from solutions.core.image_data import (
-    conform_images, csv_layout, folder_layout, load_npz_examples, prediction_files, relative_id, resolve_channels,
+    array_chunks, conform_images, csv_layout, folder_layout, load_npz_examples, prediction_files, relative_id,
+    resolve_channels,
 )
 from solutions.core.images import read_images
+from solutions.core.shapes import SHAPE_CLASSES, draw_shape
 from solutions.core.solution import InputChunk
 from solutions.core.splits import Examples
 
@@ -72,9 +74,6 @@ def _generated(generator: dict[str, Any], image_size: tuple[int, int], channels:
     return Examples(x=images, labels=labels, ids=ids)
 
 
-SHAPE_CLASSES = ("circle", "square", "triangle")
-
-
 def make_shapes(n_per_class: int = 40, size: int = 32, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """A seeded sample of coloured circles, squares and triangles on noisy backgrounds.
 
@@ -82,8 +81,6 @@ def make_shapes(n_per_class: int = 40, size: int = 32, seed: int = 0) -> tuple[n
     >>> images.shape, sorted(set(labels))
     ((6, 32, 32, 3), ['circle', 'square', 'triangle'])
     """
-    import cv2
-
     rng = np.random.default_rng(seed)
     images, labels = [], []
     for _ in range(n_per_class):
@@ -93,13 +90,7 @@ def make_shapes(n_per_class: int = 40, size: int = 32, seed: int = 0) -> tuple[n
             colour = tuple(int(c) for c in rng.integers(120, 256, 3))
             radius = int(rng.integers(size // 5, size // 3))
             cx, cy = (int(v) for v in rng.integers(radius + 1, size - radius - 1, 2))
-            if name == "circle":
-                cv2.circle(image, (cx, cy), radius, colour, -1)
-            elif name == "square":
-                cv2.rectangle(image, (cx - radius, cy - radius), (cx + radius, cy + radius), colour, -1)
-            else:
-                points = np.array([[cx, cy - radius], [cx - radius, cy + radius], [cx + radius, cy + radius]], np.int32)
-                cv2.fillPoly(image, [points], colour)
+            draw_shape(image, name, (cx, cy), radius, colour)
             images.append(image)
             labels.append(name)
     return np.stack(images), np.asarray(labels, dtype=object)
@@ -109,10 +100,7 @@ def iter_prediction_inputs(inputs: Any, schema: dict[str, Any], chunk_size: int)
     """Chunks of decoded images from a folder, an image file, a text file of paths, a list of paths, or an array."""
     size, channels = tuple(schema["image_size"]), int(schema["channels"])
     if isinstance(inputs, np.ndarray):
-        pixels = conform_images(inputs, size, channels)
-        for start in range(0, len(pixels), chunk_size):
-            ids = [f"array[{i}]" for i in range(start, min(start + chunk_size, len(pixels)))]
-            yield InputChunk(ids=ids, x=pixels[start:start + chunk_size])
+        yield from array_chunks(conform_images(inputs, size, channels), chunk_size)
         return
     files = prediction_files(inputs)
     for start in range(0, len(files), chunk_size):

@@ -56,13 +56,15 @@ def build_image_classifier(schema: dict[str, Any], recipe: ImageClassificationRe
 
 
 def augmentation(kind: str, name: str):
-    """Augmentation layers (identity at inference): flips, and for "standard" shifts of 1/8."""
+    """Augmentation layers (identity at inference, also in a plain `model(x)`): flips, and for "standard" shifts of 1/8."""
     import keras
     from keras import layers
+
+    from solutions.core.image_layers import TrainingOnly
 
     steps = []
     if kind in ("light", "standard"):
         steps.append(layers.RandomFlip("horizontal"))
     if kind == "standard":
         steps.append(layers.RandomTranslation(0.125, 0.125, fill_mode="reflect"))
-    return keras.Sequential(steps, name=name) if steps else layers.Identity(name=name)
+    return TrainingOnly(keras.Sequential(steps), name=name) if steps else layers.Identity(name=name)

@@ -86,6 +86,11 @@ class ImageClassificationSolution(Solution):
             frame[f"p_{name}"] = scores[:, j]
         return frame
 
+    def custom_objects(self) -> dict[str, Any]:
+        from solutions.core.image_layers import image_custom_objects
+
+        return image_custom_objects()
+
     def example_inputs(self, schema: dict[str, Any], n: int = 4) -> np.ndarray:
         height, width = schema["image_size"]
         rng = np.random.default_rng(0)

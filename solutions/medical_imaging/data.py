@@ -23,7 +23,8 @@ import numpy as np
 from solutions.core.datasets import DataSource, is_archive, unpack_archive
 from solutions.core.errors import DataError
 from solutions.core.image_data import (
-    LabelledFiles, conform_images, csv_layout, folder_layout, load_npz_examples, prediction_files, relative_id,
+    LabelledFiles, array_chunks, conform_images, csv_layout, folder_layout, load_npz_examples, prediction_files,
+    relative_id,
 )
 from solutions.core.images import IMAGE_SUFFIXES, ImageDecodeError, decode_image, resize_image
 from solutions.core.solution import InputChunk
@@ -184,10 +185,7 @@ def iter_prediction_inputs(inputs: Any, schema: dict[str, Any], chunk_size: int,
     """Chunks of decoded images from files (DICOM, PNG, JPEG), folders, .txt lists of paths, or an array."""
     size, channels = tuple(schema["image_size"]), int(schema["channels"])
     if isinstance(inputs, np.ndarray):
-        pixels = conform_images(inputs, size, channels)
-        for start in range(0, len(pixels), chunk_size):
-            ids = [f"array[{i}]" for i in range(start, min(start + chunk_size, len(pixels)))]
-            yield InputChunk(ids=ids, x=pixels[start:start + chunk_size])
+        yield from array_chunks(conform_images(inputs, size, channels), chunk_size)
         return
     files = prediction_files(inputs, MEDICAL_SUFFIXES)
     modalities = set(schema.get("modalities") or [])

@@ -19,6 +19,7 @@ import numpy as np
 from solutions.core.datasets import DataSource, is_archive, unpack_archive
 from solutions.core.errors import DataError
 from solutions.core.images import ImageDecodeError, decode_image, list_image_files, to_channels
+from solutions.core.shapes import SHAPE_CLASSES, draw_shape
 from solutions.core.solution import InputChunk
 from solutions.core.splits import SPLIT_NAMES, Examples, Split, Splits, encode_labels, label_names
 from solutions.object_detection import coco, voc, yolo
@@ -197,7 +198,6 @@ def padded_boxes(split: Split, max_boxes: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 # ---------------------------------------------------------- the sample
-SHAPE_CLASSES = ("circle", "square", "triangle")
 
 
 def make_shape_scenes(n_images: int = 48, size: int = 128, max_objects: int = 3, seed: int = 0):
@@ -210,8 +210,6 @@ def make_shape_scenes(n_images: int = 48, size: int = 128, max_objects: int = 3,
     >>> images.shape, len(boxes[0]) == len(labels[0]), set(labels[0]) <= set(SHAPE_CLASSES)
     ((2, 64, 64, 3), True, True)
     """
-    import cv2
-
     rng = np.random.default_rng(seed)
     images, all_boxes, all_labels = [], [], []
     for _ in range(n_images):
@@ -229,13 +227,7 @@ def make_shape_scenes(n_images: int = 48, size: int = 128, max_objects: int = 3,
                 continue
             name = SHAPE_CLASSES[int(rng.integers(0, len(SHAPE_CLASSES)))]
             colour = tuple(int(c) for c in rng.integers(120, 256, 3))
-            if name == "circle":
-                cv2.circle(image, (cx, cy), radius, colour, -1)
-            elif name == "square":
-                cv2.rectangle(image, (cx - radius, cy - radius), (cx + radius, cy + radius), colour, -1)
-            else:
-                points = np.array([[cx, cy - radius], [cx - radius, cy + radius], [cx + radius, cy + radius]], np.int32)
-                cv2.fillPoly(image, [points], colour)
+            draw_shape(image, name, (cx, cy), radius, colour)
             boxes.append(box)
             labels.append(name)
         images.append(image)

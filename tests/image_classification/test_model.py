@@ -27,6 +27,22 @@ def test_model_takes_raw_pixels_and_outputs_probabilities():
     assert probabilities.shape == (2, 10) and np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
 
 
+def test_a_reloaded_model_called_without_training_does_not_augment(tmp_path):
+    import keras
+
+    model = build_image_classifier(SCHEMA, make_recipe(ImageClassificationRecipe, "default"))  # flips and shifts
+    model.save(tmp_path / "model.keras")
+    from solutions.core.image_layers import image_custom_objects
+
+    loaded = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True, custom_objects=image_custom_objects())
+    pixels = np.random.default_rng(1).integers(0, 256, (4, 32, 32, 3)).astype("float32")
+    plain = np.asarray(loaded(pixels))  # how exporters and users call it: no `training`
+    assert np.allclose(plain, np.asarray(loaded(pixels, training=False)), atol=1e-6)
+    assert np.allclose(plain, loaded.predict(pixels, verbose=0), atol=1e-5)
+    augment = loaded.get_layer("augment")
+    assert not np.allclose(np.asarray(augment(pixels, training=True)), pixels)  # still there for training
+
+
 def test_transfer_backbone_from_random_initialisation_accepts_gray_images():
     schema = {**SCHEMA, "channels": 1, "image_size": [32, 32]}
     recipe = make_recipe(ImageClassificationRecipe, "quick", model="transfer", weights=None)
