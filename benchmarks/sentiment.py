@@ -96,7 +96,7 @@ def cross_validate_model(name: str, examples: Examples, folds: np.ndarray, fold_
                          source, report_dir=None) -> dict:
     """Out-of-fold predictions, training seconds and predict throughput of one toolkit recipe."""
     predicted = np.full(len(examples), -1)
-    fit_seconds, throughput = [], []
+    fit_seconds, throughput, sizes = [], [], []
     recipe = None
     for k in fold_list:
         solution = PreloadedSolution(with_fold_as_test(examples, folds, k), "default", **overrides)
@@ -114,6 +114,7 @@ def cross_validate_model(name: str, examples: Examples, folds: np.ndarray, fold_
         predicted[index] = [by_id[i] for i in examples.ids[index]]
         fold_acc = accuracy(test.y, scores[index].argmax(axis=1)) if len(test) else float("nan")
         fit_seconds.append(solution.training_.seconds)
+        sizes.append((len(solution.splits_.train), len(solution.splits_.val)))
         print(f"{name} fold {k}: accuracy {fold_acc:.4f}, fit {solution.training_.seconds:.0f} s "
               f"({solution.training_.epochs_done} epochs), predict {throughput[-1]:.0f} texts/s", flush=True)
         if run_dir is not None:
@@ -122,7 +123,7 @@ def cross_validate_model(name: str, examples: Examples, folds: np.ndarray, fold_
             solution.save(run_dir, command=[sys.executable, *sys.argv])
             print(f"{name}: full report of fold {k} in {run_dir}", flush=True)
     return {"predicted": predicted, "classes": classes, "fit_seconds": fit_seconds, "throughput": throughput,
-            "recipe": recipe.to_dict() if recipe else None}
+            "train_val_sizes": sizes, "recipe": recipe.to_dict() if recipe else None}
 
 
 def accuracy_row(name: str, y: np.ndarray, predicted: np.ndarray, mask: np.ndarray, reference: str, notes: str) -> dict:
@@ -178,11 +179,14 @@ def main(argv: list[str]) -> int:
                     f"{recipe['learning_rate']}, {recipe['epochs']} epochs" if model == "bow" else
                     f"max_length {recipe['max_length']} ({recipe['truncation']}), {recipe['optimizer']} lr "
                     f"{recipe['learning_rate']}, {recipe['epochs']} epochs")
+        n_train, n_val = (int(np.median(side)) for side in zip(*result["train_val_sizes"]))
+        trained_on = (f"trained on {1 - recipe['validation_fraction']:.0%} of the other folds "
+                      f"({recipe['validation_fraction']:.0%} validation)")
         folds_note = "all 10 folds" if len(fold_list) == 10 else f"REDUCED: folds {fold_list} only"
         rows.append(accuracy_row(name, y, result["predicted"], mask, REFERENCE if model == "bow" else "",
-                                 f"{folds_note}; {features}; trained on 90% of the other folds (10% validation)"))
+                                 f"{folds_note}; {features}; {trained_on}"))
         rows.append(row(DATASET, name, "training time per fold", float(np.mean(result["fit_seconds"])), unit="s",
-                        notes=f"mean over {len(fold_list)} folds; 1,620 training + 180 validation reviews each; "
+                        notes=f"mean over {len(fold_list)} folds; {n_train:,} training + {n_val:,} validation reviews each; "
                               "Solution.fit, including tf.data and validation"))
         rows.append(row(DATASET, name, "prediction throughput", float(np.median(result["throughput"])), unit="texts/s",
                         notes="median over folds of model.predict on all 2,000 reviews (about 700 words each), after a warm-up"))
