@@ -7,7 +7,8 @@ from typing import Any, Iterator
 import numpy as np
 
 from solutions.core.datasets import DataSource
-from solutions.core.solution import Evaluation, InputChunk, Solution
+from solutions.core.image_solution import ImageSolution
+from solutions.core.solution import Evaluation, InputChunk
 from solutions.core.splits import Examples, Split, Splits
 from solutions.core.image_models import transfer_phases
 from solutions.core.training import Phase
@@ -16,7 +17,7 @@ from solutions.image_classification.recipe import ImageClassificationRecipe
 from solutions.image_classification.report import evaluate_image_classifier
 
 
-class ImageClassificationSolution(Solution):
+class ImageClassificationSolution(ImageSolution):
     """Classify images into classes from a folder per class, a CSV of paths, or a .npz.
 
     >>> from solutions.image_classification import ImageClassificationSolution
@@ -85,13 +86,3 @@ class ImageClassificationSolution(Solution):
         for j, name in enumerate(names):
             frame[f"p_{name}"] = scores[:, j]
         return frame
-
-    def custom_objects(self) -> dict[str, Any]:
-        from solutions.core.image_layers import image_custom_objects
-
-        return image_custom_objects()
-
-    def example_inputs(self, schema: dict[str, Any], n: int = 4) -> np.ndarray:
-        height, width = schema["image_size"]
-        rng = np.random.default_rng(0)
-        return rng.integers(0, 256, (n, height, width, int(schema["channels"]))).astype(np.float32)

@@ -8,7 +8,8 @@ import numpy as np
 
 from solutions.core.datasets import DataSource
 from solutions.core.errors import DataError
-from solutions.core.solution import Evaluation, InputChunk, Solution
+from solutions.core.image_solution import ImageSolution
+from solutions.core.solution import Evaluation, InputChunk
 from solutions.core.splits import Examples, Split, Splits, is_label_matrix, shared_groups
 from solutions.core.image_models import transfer_phases
 from solutions.core.training import Phase
@@ -19,7 +20,7 @@ from solutions.medical_imaging.report import Task, choose_operating_points, eval
 STATS_SAMPLE = 4096
 
 
-class MedicalImagingSolution(Solution):
+class MedicalImagingSolution(ImageSolution):
     """Classify 2D medical images (DICOM, PNG, JPEG, MedMNIST .npz): binary, multi-class or multi-label.
 
     Splits keep each patient in one split when patient ids exist; the decision
@@ -158,16 +159,6 @@ class MedicalImagingSolution(Solution):
         for j, name in enumerate(task.class_names):
             frame[f"p_{name}"] = scores[:, j]
         return frame
-
-    def custom_objects(self) -> dict[str, Any]:
-        from solutions.core.image_layers import image_custom_objects
-
-        return image_custom_objects()
-
-    def example_inputs(self, schema: dict[str, Any], n: int = 4) -> np.ndarray:
-        height, width = schema["image_size"]
-        rng = np.random.default_rng(0)
-        return rng.integers(0, 256, (n, height, width, int(schema["channels"]))).astype(np.float32)
 
 
 def _window(recipe: MedicalImagingRecipe) -> tuple[float, float] | None:
