@@ -91,6 +91,21 @@ def test_user_errors_exit_2_with_a_message(capsys, argv, message):
     assert message in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("name", list_solutions())
+def test_unknown_generator_option_in_a_dataset_config_exits_2(name, tmp_path, capsys):
+    import yaml
+
+    from solutions.core.datasets import read_dataset_config, known_datasets
+
+    config = read_dataset_config(known_datasets()[_sample(name)])
+    config["generator"]["n_rows"] = 10  # no sample generator takes this option
+    path = tmp_path / "sample.yaml"
+    path.write_text(yaml.safe_dump(config))
+    code, _, err = run_cli(capsys, "train", name, "--data", str(path), "--out", str(tmp_path / "run"))
+    assert code == 2 and "Traceback" not in err
+    assert "has no option 'n_rows'" in err and not (tmp_path / "run").exists()
+
+
 def test_resume_without_checkpoint_exits_2(tmp_path, capsys):
     code, _, err = run_cli(capsys, "train", "image_classification", "--data", "shapes", "--recipe", "quick",
                            "--out", str(tmp_path / "fresh"), "--resume")

@@ -9,12 +9,13 @@ the archive's size and modification time.
 
 from __future__ import annotations
 
+import inspect
 import os
 import tarfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from solutions.core.errors import ConfigError, DataError, did_you_mean
 
@@ -142,6 +143,29 @@ def unpack_archive(path: Path) -> Path:
         raise DataError(f"Could not unpack the archive {path}: {error}. Check that the file is complete.") from None
     (target / ".complete").write_text("ok")
     return target
+
+
+def run_generator(function: Callable[..., Any], generator: dict[str, Any]) -> Any:
+    """Call a sample-data generator with the options of a dataset config's `generator:` block (all keys but name).
+
+    An option the generator does not take is a DataError naming it and the options it takes.
+
+    >>> def make(n: int = 2, seed: int = 0): return [seed] * n
+    >>> run_generator(make, {"name": "demo", "n": 3})
+    [0, 0, 0]
+    >>> run_generator(make, {"name": "demo", "rows": 3})
+    Traceback (most recent call last):
+    ...
+    solutions.core.errors.DataError: Generator 'demo' has no option 'rows'; its options are n, seed. Rename or remove it in the dataset config.
+    """
+    options = {k: v for k, v in generator.items() if k != "name"}
+    accepted = list(inspect.signature(function).parameters)
+    unknown = [k for k in options if k not in accepted]
+    if unknown:
+        listed = ", ".join(repr(k) for k in unknown)
+        raise DataError(f"Generator {generator.get('name')!r} has no option {listed}; its options are "
+                        f"{', '.join(accepted)}. Rename or remove it in the dataset config.")
+    return function(**options)
 
 
 def is_archive(path: Path) -> bool:

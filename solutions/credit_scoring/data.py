@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from solutions.core.datasets import run_generator
 from solutions.core.errors import DataError
 
 TARGET = "credit_risk"
@@ -172,4 +173,4 @@ def generate_table(generator: dict[str, Any]):
     name = generator.get("name")
     if name not in GENERATORS:
         raise DataError(f"Unknown credit_scoring generator {name!r}. Known: {', '.join(GENERATORS)}.")
-    return GENERATORS[name](**{k: v for k, v in generator.items() if k != "name"})
+    return run_generator(GENERATORS[name], generator)

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from solutions.core.datasets import run_generator
 from solutions.core.errors import DataError
 
 CATEGORIES = ("grocery", "fuel", "restaurant", "travel", "electronics", "online", "jewelry")
@@ -78,4 +79,4 @@ def generate_table(generator: dict[str, Any]):
     name = generator.get("name")
     if name not in GENERATORS:
         raise DataError(f"Unknown fraud_detection generator {name!r}. Known: {', '.join(GENERATORS)}.")
-    return GENERATORS[name](**{k: v for k, v in generator.items() if k != "name"})
+    return run_generator(GENERATORS[name], generator)

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from solutions.core.datasets import DataSource, is_archive, unpack_archive
+from solutions.core.datasets import DataSource, is_archive, run_generator, unpack_archive
 from solutions.core.errors import DataError
 from solutions.core.image_data import (
     array_chunks, conform_images, csv_layout, folder_layout, load_npz_examples, prediction_files, relative_id,
@@ -67,8 +67,7 @@ def _generated(generator: dict[str, Any], image_size: tuple[int, int], channels:
     name = generator.get("name")
     if name != "shapes":
         raise DataError(f"Unknown image generator {name!r}; the image_classification generator is 'shapes'.")
-    options = {k: v for k, v in generator.items() if k != "name"}
-    images, labels = make_shapes(**options)
+    images, labels = run_generator(make_shapes, generator)
     images = conform_images(images, image_size, channels if channels != "auto" else 3)
     ids = np.asarray([f"shapes[{i}]" for i in range(len(labels))], dtype=object)
     return Examples(x=images, labels=labels, ids=ids)

@@ -20,7 +20,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from solutions.core.datasets import DataSource, is_archive, unpack_archive
+from solutions.core.datasets import DataSource, is_archive, run_generator, unpack_archive
 from solutions.core.errors import DataError
 from solutions.core.image_data import (
     LabelledFiles, array_chunks, conform_images, csv_layout, folder_layout, load_npz_examples, prediction_files,
@@ -222,8 +222,7 @@ def _generated(generator: dict[str, Any], image_size: tuple[int, int] | None) ->
     name = generator.get("name")
     if name != "chest_phantoms":
         raise DataError(f"Unknown medical imaging generator {name!r}; the medical_imaging generator is 'chest_phantoms'.")
-    options = {k: v for k, v in generator.items() if k != "name"}
-    sample = make_chest_phantoms(**options)
+    sample = run_generator(make_chest_phantoms, generator)
     pixels = conform_images(sample["images"], image_size, 1)
     return Examples(x=pixels, labels=sample["labels"], ids=sample["ids"], groups=sample["patients"],
                     label_names=sample["label_names"])

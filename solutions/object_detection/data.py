@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from solutions.core.datasets import DataSource, is_archive, unpack_archive
+from solutions.core.datasets import DataSource, is_archive, run_generator, unpack_archive
 from solutions.core.errors import DataError
 from solutions.core.images import ImageDecodeError, decode_image, list_image_files, to_channels
 from solutions.core.shapes import SHAPE_CLASSES, draw_shape
@@ -240,7 +240,7 @@ def generated_examples(generator: dict[str, Any], image_size: tuple[int, int]) -
     name = generator.get("name")
     if name != "shape_scenes":
         raise DataError(f"Unknown detection generator {name!r}; the object_detection generator is 'shape_scenes'.")
-    images, boxes, labels = make_shape_scenes(**{k: v for k, v in generator.items() if k != "name"})
+    images, boxes, labels = run_generator(make_shape_scenes, generator)
     pixels, targets = [], []
     for image, image_boxes in zip(images, boxes):
         canvas, scale = letterbox(image, tuple(image_size))

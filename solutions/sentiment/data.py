@@ -24,7 +24,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from solutions.core.datasets import DataSource, is_archive, unpack_archive
+from solutions.core.datasets import DataSource, is_archive, run_generator, unpack_archive
 from solutions.core.errors import DataError
 from solutions.core.solution import InputChunk
 from solutions.core.splits import SPLIT_NAMES, Examples
@@ -426,7 +426,7 @@ def _generated(generator: dict[str, Any]) -> RawTexts:
     name = generator.get("name")
     if name != "reviews":
         raise DataError(f"Unknown text generator {name!r}; the sentiment generator is 'reviews'.")
-    texts, labels = make_reviews(**{k: v for k, v in generator.items() if k != "name"})
+    texts, labels = run_generator(make_reviews, generator)
     return RawTexts(texts, labels, [f"reviews[{i}]" for i in range(len(texts))], None, [])
 
 
