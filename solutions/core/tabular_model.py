@@ -267,7 +267,9 @@ class TableScorer:
             matrix = np.zeros((width, len(self.columns)), dtype=np.float32)
             for j, column in enumerate(self.columns):
                 matrix[layout[column], j] = 1.0
-            matrices.append(tf.constant(matrix))
+            # An ensemble's encoder concatenates one such encoding per member (core.tabular_ensemble).
+            members = int(reference[len(matrices)].shape[-1]) // width
+            matrices.append(tf.constant(np.tile(matrix, (members, 1))))
         model, unpack = self.model, self._unpack
 
         @tf.function(input_signature=self._signature)

@@ -48,6 +48,9 @@ class TabularRecipe(Recipe):
       out-of-vocabulary bucket with categories never seen.
     max_embedding_dim: the widest embedding of a categorical column.
     hidden_units: the MLP's layer widths; dropout: after each of them.
+    members: how many independently initialised networks are trained side by side and averaged
+      (their logits) into the saved model's one score; 1 is a single network. See
+      core.tabular_ensemble: small tables give very different networks from different seeds.
     """
 
     missing: Literal["impute", "error"] = "impute"
@@ -58,9 +61,11 @@ class TabularRecipe(Recipe):
     max_embedding_dim: int = 8
     hidden_units: tuple[int, ...] = (64, 32)
     dropout: float = 0.1
+    members: int = 1
 
     def check(self) -> None:
         super().check()
+        require_value(1 <= self.members <= 32, "members", "an integer from 1 to 32", self.members)
         require_value(self.min_category_count >= 1, "min_category_count", "an integer >= 1", self.min_category_count)
         require_value(self.max_embedding_dim >= 2, "max_embedding_dim", "an integer >= 2", self.max_embedding_dim)
         require_value(len(self.hidden_units) >= 1 and min(self.hidden_units) >= 1, "hidden_units",
@@ -97,6 +102,12 @@ class TabularSolution(Solution):
             return labels, positive, schema["class_names"][0]
         others = sorted(set(labels.tolist()) - {positive})
         return labels, positive, others[0] if others else f"not {positive}"
+
+    def inference_model(self, model, schema: dict[str, Any], recipe: TabularRecipe):
+        """An ensemble's training model (one output per member) becomes the averaged one-score model."""
+        from solutions.core.tabular_ensemble import inference_ensemble, is_member_ensemble
+
+        return inference_ensemble(model, schema, model.name.removesuffix("_training")) if is_member_ensemble(model) else model
 
     def model_encodings(self, recipe: TabularRecipe) -> tuple[str, ...]:
         """The encoder outputs the model uses (see core.tabular_model.build_encoder)."""
@@ -259,9 +270,10 @@ class TabularSolution(Solution):
         )
 
     def custom_objects(self) -> dict[str, Any]:
+        from solutions.core.tabular_ensemble import CUSTOM_OBJECTS as ENSEMBLE_OBJECTS
         from solutions.core.tabular_model import CUSTOM_OBJECTS
 
-        return dict(CUSTOM_OBJECTS)
+        return {**CUSTOM_OBJECTS, **ENSEMBLE_OBJECTS}
 
 
 def positive_last(splits: Splits, positive: str, negative: str) -> Splits:

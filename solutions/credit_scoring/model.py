@@ -15,12 +15,13 @@ from typing import Any
 import keras
 from keras import layers
 
-from solutions.core.tabular_model import build_binary_model, build_encoder, build_mlp_head
+from solutions.core.tabular_ensemble import build_network
+from solutions.core.tabular_model import build_encoder, build_mlp_head
 from solutions.credit_scoring.recipe import CreditRecipe
 
 
 def build_credit_model(schema: dict[str, Any], recipe: CreditRecipe):
-    """The recipe's model: raw columns -> P(bad), shape (n, 1).
+    """The recipe's model: raw columns -> P(bad), shape (n, 1) ((n, members) while an ensemble trains).
 
     >>> from solutions.core.config import make_recipe
     >>> schema = {"numeric": [{"name": "age", "median": 30.0, "mean": 30.0, "std": 9.0, "missing": False}],
@@ -28,19 +29,21 @@ def build_credit_model(schema: dict[str, Any], recipe: CreditRecipe):
     >>> build_credit_model(schema, make_recipe(CreditRecipe, "quick", model="wide_deep")).output_shape
     (None, 1)
     """
-    if recipe.model == "mlp":
-        encoder = build_encoder(schema, ("embedding",), recipe.max_embedding_dim)
-        head = build_mlp_head(int(encoder.output.shape[-1]), recipe.hidden_units, recipe.dropout)
-        return build_binary_model(schema, encoder, head, "credit_mlp")
-    encoder = build_encoder(schema, ("embedding", "one_hot"), recipe.max_embedding_dim)
-    deep_width, wide_width = (int(o.shape[-1]) for o in encoder.outputs)
-    return build_binary_model(schema, encoder, wide_deep_head(deep_width, wide_width, recipe), "credit_wide_deep")
+    def member(encoder_name: str, head_name: str):
+        if recipe.model == "mlp":
+            encoder = build_encoder(schema, ("embedding",), recipe.max_embedding_dim, name=encoder_name)
+            return encoder, build_mlp_head(int(encoder.output.shape[-1]), recipe.hidden_units, recipe.dropout, name=head_name)
+        encoder = build_encoder(schema, ("embedding", "one_hot"), recipe.max_embedding_dim, name=encoder_name)
+        deep_width, wide_width = (int(o.shape[-1]) for o in encoder.outputs)
+        return encoder, wide_deep_head(deep_width, wide_width, recipe, name=head_name)
+
+    return build_network(schema, member, recipe.members, f"credit_{recipe.model}")
 
 
-def wide_deep_head(deep_width: int, wide_width: int, recipe: CreditRecipe):
+def wide_deep_head(deep_width: int, wide_width: int, recipe: CreditRecipe, name: str = "head"):
     """[deep vector, wide vector] -> MLP logit + linear logit."""
     deep_in = keras.Input((deep_width,), name="deep_input")
     wide_in = keras.Input((wide_width,), name="wide_input")
     deep = build_mlp_head(deep_width, recipe.hidden_units, recipe.dropout, name="deep")(deep_in)
     wide = layers.Dense(1, name="wide_logit")(wide_in)
-    return keras.Model([deep_in, wide_in], layers.Add(name="logit")([deep, wide]), name="head")
+    return keras.Model([deep_in, wide_in], layers.Add(name="logit")([deep, wide]), name=name)

@@ -94,7 +94,9 @@ class CreditScoringSolution(TabularSolution):
     def loss_and_metrics(self, schema: dict[str, Any], recipe: CreditRecipe):
         import keras
 
-        return keras.losses.BinaryCrossentropy(), [keras.metrics.AUC(name="auc")]
+        from solutions.core.tabular_ensemble import MemberLoss, MemberMeanAUC
+
+        return MemberLoss(keras.losses.BinaryCrossentropy()), [MemberMeanAUC(name="auc")]
 
     def fit(self, data_source, **kwargs):
         """Train (see Solution.fit), then calibrate, fix the score bands and choose the threshold."""

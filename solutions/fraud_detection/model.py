@@ -19,7 +19,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from solutions.core.tabular_model import build_binary_model, build_encoder, build_mlp_head, table_inputs
+from solutions.core.tabular_ensemble import build_network
+from solutions.core.tabular_model import build_encoder, build_mlp_head, table_inputs
 from solutions.fraud_detection.recipe import FraudRecipe
 
 
@@ -40,7 +41,7 @@ CUSTOM_OBJECTS = {"ksol>ReconstructionError": ReconstructionError}
 
 
 def build_fraud_classifier(schema: dict[str, Any], recipe: FraudRecipe):
-    """The MLP classifier: raw columns -> fraud probability (n, 1).
+    """The MLP classifier: raw columns -> fraud probability (n, 1), or (n, members) while an ensemble trains.
 
     >>> from solutions.core.config import make_recipe
     >>> schema = {"numeric": [{"name": "amount", "median": 1.0, "mean": 1.0, "std": 2.0, "missing": False}],
@@ -48,9 +49,11 @@ def build_fraud_classifier(schema: dict[str, Any], recipe: FraudRecipe):
     >>> build_fraud_classifier(schema, make_recipe(FraudRecipe, "quick")).output_shape
     (None, 1)
     """
-    encoder = build_encoder(schema, ("embedding",), recipe.max_embedding_dim)
-    head = build_mlp_head(int(encoder.output.shape[-1]), recipe.hidden_units, recipe.dropout)
-    return build_binary_model(schema, encoder, head, "fraud_mlp")
+    def member(encoder_name: str, head_name: str):
+        encoder = build_encoder(schema, ("embedding",), recipe.max_embedding_dim, name=encoder_name)
+        return encoder, build_mlp_head(int(encoder.output.shape[-1]), recipe.hidden_units, recipe.dropout, name=head_name)
+
+    return build_network(schema, member, recipe.members, "fraud_mlp")
 
 
 def build_autoencoder(schema: dict[str, Any], recipe: FraudRecipe):

@@ -75,6 +75,8 @@ class FraudDetectionSolution(TabularSolution):
     def loss_and_metrics(self, schema: dict[str, Any], recipe: FraudRecipe):
         import keras
 
+        from solutions.core.tabular_ensemble import MemberLoss, MemberMeanAUC
+
         if recipe.detector == "autoencoder":
             # The model outputs its own reconstruction error; MAE against zeros minimises it.
             return keras.losses.MeanAbsoluteError(), []
@@ -82,7 +84,7 @@ class FraudDetectionSolution(TabularSolution):
             loss = keras.losses.BinaryFocalCrossentropy(gamma=recipe.focal_gamma)
         else:
             loss = keras.losses.BinaryCrossentropy()
-        return loss, [keras.metrics.AUC(curve="PR", name="auprc")]
+        return MemberLoss(loss), [MemberMeanAUC(curve="PR", name="auprc")]
 
     def make_dataset(self, split: Split, schema: dict[str, Any], recipe: FraudRecipe, training: bool):
         if recipe.detector == "autoencoder":

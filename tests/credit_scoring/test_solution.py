@@ -15,7 +15,7 @@ from solutions.credit_scoring.data import make_applicants
 def run(tmp_path_factory):
     out = tmp_path_factory.mktemp("credit") / "run"
     assert main(["--quiet", "--json", "train", "credit_scoring", "--data", "applicants", "--recipe", "quick",
-                 "--set", "epochs=3", "--set", "group_column=housing", "--set", "model=wide_deep", "--out", str(out)]) == 0
+                 "--set", "epochs=3", "--set", "group_column=housing", "--set", "model=wide_deep", "--set", "members=2", "--out", str(out)]) == 0
     return out
 
 
