@@ -109,7 +109,7 @@ def main(argv: list[str]) -> int:
                            m[f"baseline/{name}/cost_per_applicant"]["value"])
                 record("baseline: refuse everyone", 0.5, 0.0, m["baseline/refuse everyone/cost_per_applicant"]["value"])
         print(f"fold {k + 1}/{len(folds)} done ({(time.perf_counter() - began) / 60:.1f} min): "
-              + ", ".join(f"{n.split(',')[0]} AUC {v['auc'][-1]:.3f} cost {v['cost'][-1]:.3f}" for n, v in results.items()
+              + ", ".join(f"{n.split(', threshold')[0]} AUC {v['auc'][-1]:.3f} cost {v['cost'][-1]:.3f}" for n, v in results.items()
                           if "threshold chosen" not in n), flush=True)
 
     rows = []

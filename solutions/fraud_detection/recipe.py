@@ -43,6 +43,9 @@ class FraudRecipe(TabularRecipe):
     alert_budget: the share of rows the team can review (rule "budget"; also reported for every rule).
     target_recall: the share of frauds to catch (rule "recall").
     n_reasons: how many top reasons each scored row gets.
+    members: (TabularRecipe) 1 by default here, to keep one-row scoring near a millisecond. On
+      fraud_oracle (seed 0) 5 members scored AUPRC 0.171 on validation and 0.167 on test against one
+      network's 0.163 and 0.160, at 2.1 ms instead of 1.3 ms per row and 2.4x the training time.
     """
 
     PRESETS: ClassVar[dict] = {
