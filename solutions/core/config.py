@@ -24,6 +24,11 @@ class Recipe:
 
     `PRESETS` maps a preset name to the field values that differ from the
     dataclass defaults; `default` is the dataclass itself.
+
+    monitor: the validation figure that early stopping watches and whose best
+      epoch's weights are kept: "val_loss", or "val_" and the name of a metric
+      the solution logs (val_auc, val_auprc, val_accuracy, ...). Losses are
+      better lower, every other figure higher.
     """
 
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {"quick": {}, "default": {}, "accurate": {}}
@@ -35,6 +40,7 @@ class Recipe:
     lr_schedule: Literal["constant", "cosine", "one_cycle"] = "one_cycle"
     weight_decay: float = 1e-4
     early_stopping_patience: int = 10
+    monitor: str = "val_loss"
     validation_fraction: float = 0.1
     test_fraction: float = 0.2
     class_weight: Literal["none", "balanced"] = "none"
@@ -55,6 +61,8 @@ class Recipe:
             "an integer >= 0 (0 turns early stopping off)",
             self.early_stopping_patience,
         )
+        require_value(self.monitor.startswith("val_") and len(self.monitor) > 4, "monitor",
+                      'a validation figure: "val_loss" or "val_" and a logged metric name, such as val_auc', self.monitor)
         for name in ("validation_fraction", "test_fraction"):
             value = getattr(self, name)
             require_value(0 < value < 0.5, name, "a fraction between 0 and 0.5", value)

@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 from solutions.core.config import Recipe
-from solutions.core.errors import UsageError
+from solutions.core.errors import ConfigError, UsageError
 from solutions.core.runs import atomic_path, atomic_write_json, read_json
 
 LAST_CHECKPOINT = "last.keras"
@@ -110,7 +110,7 @@ def train(
     `optimizer_factory(recipe, learning_rate, total_steps)` makes each phase's optimizer
     (default: `make_optimizer`, AdamW with the recipe's schedule).
 
-    The returned model holds the best weights seen on validation loss.
+    The returned model holds the weights of the epoch with the best `recipe.monitor` (validation loss by default).
     """
     import keras
 
@@ -130,8 +130,9 @@ def train(
 
     total_epochs = sum(p.epochs for p in phases)
     recorder_class, checkpoint_class = _callbacks()
-    recorder = recorder_class(result, total_epochs, progress)
-    checkpoint = checkpoint_class(checkpoint_dir, result, state) if checkpoint_dir else None
+    monitor = Monitor(recipe.monitor)
+    recorder = recorder_class(result, total_epochs, progress, monitor)
+    checkpoint = checkpoint_class(checkpoint_dir, result, state, monitor) if checkpoint_dir else None
     began = time.perf_counter()
     phase_start = 0
     for index, phase in enumerate(phases):
@@ -151,7 +152,8 @@ def train(
         phase_callbacks: list[Any] = [recorder] + ([checkpoint] if checkpoint else []) + list(callbacks or [])
         last_phase = index == len(phases) - 1
         if recipe.early_stopping_patience > 0 and last_phase:
-            phase_callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=recipe.early_stopping_patience))
+            phase_callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor.name, mode=monitor.mode,
+                                                                 patience=recipe.early_stopping_patience))
         model.fit(
             train_data, validation_data=val_data, epochs=phase_end,
             initial_epoch=max(start_epoch, phase_start), callbacks=phase_callbacks, verbose=0, shuffle=False,
@@ -164,7 +166,7 @@ def train(
 
     result.epochs_done = int(result.history[-1]["epoch"]) if result.history else 0
     result.seconds = time.perf_counter() - began
-    result.best_epoch = _best_epoch(result.history)
+    result.best_epoch = monitor.best_epoch(result.history)
     if checkpoint_dir is not None and (Path(checkpoint_dir) / BEST_WEIGHTS).is_file():
         model.load_weights(Path(checkpoint_dir) / BEST_WEIGHTS)
     elif recorder.best_weights is not None:
@@ -172,9 +174,42 @@ def train(
     return model, result
 
 
-def _best_epoch(history: list[dict[str, Any]]) -> int:
-    losses = [(h.get("val_loss", math.inf), h["epoch"]) for h in history]
-    return int(min(losses)[1]) if losses else 0
+@dataclass(frozen=True)
+class Monitor:
+    """The validation figure that picks the best epoch: losses are better lower, every other figure higher."""
+
+    name: str = "val_loss"
+
+    @property
+    def mode(self) -> str:
+        return "min" if self.name.endswith("loss") else "max"
+
+    @property
+    def worst(self) -> float:
+        return math.inf if self.mode == "min" else -math.inf
+
+    def value(self, logs: dict[str, Any] | None) -> float:
+        """The monitored figure in an epoch's logs; ConfigError naming the logged figures when it is absent."""
+        logs = logs or {}
+        if self.name not in logs:
+            logged = sorted(k for k in logs if k.startswith("val_"))
+            if not logged:  # no validation data this epoch: nothing to compare
+                return self.worst
+            raise ConfigError(f"Recipe key `monitor` is {self.name!r}, which this model does not log. "
+                              f"Validation figures logged: {', '.join(logged)}. Pass --set monitor=NAME with one of them.")
+        return float(logs[self.name])
+
+    def better(self, value: float, best: float) -> bool:
+        return value < best if self.mode == "min" else value > best
+
+    def best_epoch(self, history: list[dict[str, Any]]) -> int:
+        """The epoch with the best monitored figure (the first epoch when none was logged)."""
+        best, epoch = self.worst, 0
+        for entry in history:
+            value = entry.get(self.name, self.worst)
+            if epoch == 0 or self.better(value, best):
+                best, epoch = value, int(entry["epoch"])
+        return epoch
 
 
 def _clean(logs: dict[str, Any] | None) -> dict[str, float]:
@@ -188,12 +223,15 @@ def _callbacks():
     class EpochRecorder(keras.callbacks.Callback):
         """Record each epoch into the result, keep the best weights, print one line per epoch to stderr."""
 
-        def __init__(self, result: TrainingResult, total_epochs: int, progress: bool):
+        def __init__(self, result: TrainingResult, total_epochs: int, progress: bool, monitor: Monitor):
             super().__init__()
-            self.result, self.total_epochs, self.progress = result, total_epochs, progress
+            self.result, self.total_epochs, self.progress, self.monitor = result, total_epochs, progress, monitor
             self.phase = ""
             self.best_weights = None
-            self.best_loss = min((h.get("val_loss", math.inf) for h in result.history), default=math.inf)
+            self.best = monitor.worst
+            for entry in result.history:
+                if monitor.better(entry.get(monitor.name, monitor.worst), self.best):
+                    self.best = entry[monitor.name]
 
         def on_epoch_begin(self, epoch, logs=None):
             self._began = time.perf_counter()
@@ -202,8 +240,9 @@ def _callbacks():
             entry: dict[str, Any] = {"epoch": epoch + 1, **_clean(logs), "seconds": time.perf_counter() - self._began}
             entry["phase"] = self.phase
             self.result.history.append(entry)
-            if entry.get("val_loss", math.inf) < self.best_loss:
-                self.best_loss = entry["val_loss"]
+            value = self.monitor.value(logs)
+            if self.monitor.better(value, self.best):
+                self.best = value
                 self.best_weights = self.model.get_weights()
             if self.progress:
                 shown = "  ".join(f"{k} {v:.4f}" for k, v in entry.items() if k not in ("epoch", "seconds", "phase", "learning_rate"))
@@ -214,26 +253,27 @@ def _callbacks():
     class EpochCheckpoint(keras.callbacks.Callback):
         """After each epoch: the full model to last.keras, best weights, and state.json."""
 
-        def __init__(self, directory: Path, result: TrainingResult, state: dict[str, Any]):
+        def __init__(self, directory: Path, result: TrainingResult, state: dict[str, Any], monitor: Monitor):
             super().__init__()
             self.directory = Path(directory)
-            self.result = result
-            self.best = float(state.get("best_val_loss", math.inf))
+            self.result, self.monitor = result, monitor
+            same = state.get("monitor", "val_loss") == monitor.name
+            self.best = float(state.get("best", state.get("best_val_loss", monitor.worst))) if same else monitor.worst
 
         def on_epoch_end(self, epoch, logs=None):
             from solutions.core.distribution import is_chief
 
             if not is_chief():  # in a multi-worker run only the chief writes checkpoints
                 return
-            val_loss = float((logs or {}).get("val_loss", math.inf))
-            if val_loss < self.best or not (self.directory / BEST_WEIGHTS).is_file():
-                self.best = min(self.best, val_loss)
+            value = self.monitor.value(logs)
+            if self.monitor.better(value, self.best) or not (self.directory / BEST_WEIGHTS).is_file():
+                self.best = value if self.monitor.better(value, self.best) else self.best
                 with atomic_path(self.directory / BEST_WEIGHTS) as tmp:
                     self.model.save_weights(tmp)
             with atomic_path(self.directory / LAST_CHECKPOINT) as tmp:
                 self.model.save(tmp)
             atomic_write_json(self.directory / STATE_FILE, {
-                "epochs_done": epoch + 1, "best_val_loss": self.best, "history": self.result.history,
+                "epochs_done": epoch + 1, "monitor": self.monitor.name, "best": self.best, "history": self.result.history,
             })
 
     return EpochRecorder, EpochCheckpoint
