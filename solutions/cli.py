@@ -86,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="every solution on its bundled sample, one summary table")
     demo.add_argument("--out", type=Path, default=Path("runs/demo"), help="where the demo runs go")
     demo.add_argument("--recipe", default="quick")
+    demo.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                      help="override a recipe key of every solution, e.g. --set epochs=1 for a smoke run (repeatable)")
     return parser
 
 
@@ -355,6 +357,7 @@ def cmd_demo(args) -> dict[str, Any]:
     from solutions.core.datasets import resolve_data
 
     rows = []
+    overrides = _overrides(args.overrides)
     for name in list_solutions():
         cls = get_solution(name)
         out = args.out / name
@@ -364,7 +367,7 @@ def cmd_demo(args) -> dict[str, Any]:
             shutil.rmtree(out)
         if not args.quiet and not args.json:
             print(f"== {name}: training on the bundled sample {cls.sample_data!r} with the {args.recipe!r} recipe", file=sys.stderr)
-        result = _train_and_report(argparse.Namespace(**{**vars(args), "json": True}), cls(recipe=args.recipe),
+        result = _train_and_report(argparse.Namespace(**{**vars(args), "json": True}), cls(recipe=args.recipe, **overrides),
                                    resolve_data(cls.sample_data), out, resume=False)
         rows.append(result)
     _say(args, "\n" + _demo_table(rows))
