@@ -40,3 +40,11 @@ def test_monitor_must_be_a_validation_figure(capsys):
     code = main(["train", "credit_scoring", "--data", "applicants", "--recipe", "quick", "--set", "monitor=auc"])
     err = capsys.readouterr().err
     assert code == 2 and "monitor" in err and "val_" in err and "Traceback" not in err
+
+
+def test_an_unlogged_monitor_on_the_command_line_exits_2_with_the_logged_figures(tmp_path, capsys):
+    code = main(["train", "credit_scoring", "--data", "applicants", "--recipe", "quick", "--set", "epochs=2",
+                 "--set", "monitor=val_gini", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 2 and "val_gini" in err and "val_auc, val_loss" in err and "Traceback" not in err
+    assert not (tmp_path / "run" / "model.keras").exists()
