@@ -35,7 +35,7 @@ from _common import ROOT, print_table, row, write_results
 
 from solutions.core import metrics as M
 from solutions.core.runs import next_run_dir
-from solutions.core.tabular_baselines import gradient_boosting_model, logistic_regression_scores, boosting_frame
+from solutions.tables.baselines import gradient_boosting_model, logistic_regression_scores, boosting_frame
 from solutions.fraud_detection import FraudDetectionSolution
 
 DOMAIN = "fraud_detection"

@@ -42,13 +42,3 @@ def get_solution(name: str):
     module_name, class_name = SOLUTIONS[name].split(":")
     return getattr(importlib.import_module(module_name), class_name)
 
-
-def run_batch(plan: dict, out: str | None = None):
-    """Run a batch plan given as a dict; return the leaderboard as a pandas DataFrame.
-
-    See solutions/core/batch.py for the plan's keys.
-    """
-    from solutions.core.batch import run_plan
-
-    return run_plan(plan, out=out)
-

@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, help="export path (default: RUN/export/model.<format>)")
 
     batch = commands.add_parser("batch", help="run a plan of many runs and evaluations; write one leaderboard")
-    batch.add_argument("plan", type=Path, help="plan YAML (see solutions/core/batch.py)")
+    batch.add_argument("plan", type=Path, help="plan YAML (see solutions/batch/plan.py)")
     batch.add_argument("--out", type=Path, help="output folder (default: the plan's `out`, else runs/batch)")
 
     demo = commands.add_parser("demo", help="every solution on its bundled sample, one summary table")
@@ -341,7 +341,7 @@ def cmd_export(args) -> dict[str, Any]:
 
 
 def cmd_batch(args) -> dict[str, Any]:
-    from solutions.core.batch import read_plan, run_plan, validate_plan
+    from solutions.batch.plan import read_plan, run_plan, validate_plan
 
     plan = validate_plan(read_plan(args.plan))
     out = args.out or plan.out

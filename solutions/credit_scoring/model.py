@@ -15,8 +15,8 @@ from typing import Any
 import keras
 from keras import layers
 
-from solutions.core.tabular_ensemble import build_network
-from solutions.core.tabular_model import build_encoder, build_mlp_head
+from solutions.tables.ensemble import build_network
+from solutions.tables.model import build_encoder, build_mlp_head
 from solutions.credit_scoring.recipe import CreditRecipe
 
 

@@ -12,8 +12,8 @@ from solutions.core import metrics as M
 from solutions.core.report import histogram_section, lines_section, metric_entry, table_section
 from solutions.core.solution import Evaluation
 from solutions.core.splits import Split
-from solutions.core.tabular import categorical_text, feature_names
-from solutions.core.tabular_baselines import gradient_boosting_scores
+from solutions.tables.columns import categorical_text, feature_names
+from solutions.tables.baselines import gradient_boosting_scores
 from solutions.credit_scoring.scorecard import decision_cost, expected_cost_threshold
 from solutions.credit_scoring.woe import WOEScorecard
 

@@ -15,8 +15,8 @@ import numpy as np
 from solutions.core.errors import ConfigError, DataError
 from solutions.core.solution import Evaluation, InputChunk
 from solutions.core.splits import Split
-from solutions.core.tabular import binary_labels, feature_names, label_text, record_to_inputs, reference_record
-from solutions.core.tabular_solution import TabularSolution
+from solutions.tables.columns import binary_labels, feature_names, label_text, record_to_inputs, reference_record
+from solutions.tables.solution import TabularSolution
 from solutions.credit_scoring import data, model as model_lib
 from solutions.credit_scoring.calibration import apply_calibration, fit_calibration
 from solutions.credit_scoring.recipe import CreditRecipe
@@ -94,7 +94,7 @@ class CreditScoringSolution(TabularSolution):
     def loss_and_metrics(self, schema: dict[str, Any], recipe: CreditRecipe):
         import keras
 
-        from solutions.core.tabular_ensemble import MemberLoss, MemberMeanAUC
+        from solutions.tables.ensemble import MemberLoss, MemberMeanAUC
 
         return MemberLoss(keras.losses.BinaryCrossentropy()), [MemberMeanAUC(name="auc")]
 

@@ -22,7 +22,7 @@ TEMPERATURE = 0.5
 
 def encode_rows(frame, schema: dict[str, Any]) -> np.ndarray:
     """Training rows as a float32 matrix: standardised numbers, then one-hot categories (index 0: unknown)."""
-    from solutions.core.tabular import categorical_text
+    from solutions.tables.columns import categorical_text
 
     parts = []
     for spec in schema["numeric"]:

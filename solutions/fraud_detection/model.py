@@ -19,8 +19,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from solutions.core.tabular_ensemble import build_network
-from solutions.core.tabular_model import build_encoder, build_mlp_head, table_inputs
+from solutions.tables.ensemble import build_network
+from solutions.tables.model import build_encoder, build_mlp_head, table_inputs
 from solutions.fraud_detection.recipe import FraudRecipe
 
 

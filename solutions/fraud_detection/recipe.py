@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from solutions.core.config import require_value
-from solutions.core.tabular_solution import TabularRecipe
+from solutions.tables.solution import TabularRecipe
 
 
 @dataclass(frozen=True)

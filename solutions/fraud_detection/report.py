@@ -13,7 +13,7 @@ from solutions.core.report import (
 )
 from solutions.core.solution import Evaluation
 from solutions.core.splits import Split
-from solutions.core.tabular_baselines import gradient_boosting_scores, logistic_regression_scores
+from solutions.tables.baselines import gradient_boosting_scores, logistic_regression_scores
 from solutions.fraud_detection.thresholds import evaluate_threshold, missed_costs, threshold_table
 
 N_EXPLAINED = 8

@@ -16,9 +16,9 @@ import numpy as np
 from solutions.core.errors import ConfigError, DataError
 from solutions.core.solution import Evaluation, InputChunk
 from solutions.core.splits import Split
-from solutions.core.tabular import feature_names, frame_to_inputs, record_to_inputs
-from solutions.core.tabular_model import encoding_layout, pack_inputs
-from solutions.core.tabular_solution import TabularSolution, table_dataset
+from solutions.tables.columns import feature_names, frame_to_inputs, record_to_inputs
+from solutions.tables.model import encoding_layout, pack_inputs
+from solutions.tables.solution import TabularSolution, table_dataset
 from solutions.fraud_detection import data, model as model_lib
 from solutions.fraud_detection.recipe import FraudRecipe
 from solutions.fraud_detection.report import evaluate_fraud
@@ -75,7 +75,7 @@ class FraudDetectionSolution(TabularSolution):
     def loss_and_metrics(self, schema: dict[str, Any], recipe: FraudRecipe):
         import keras
 
-        from solutions.core.tabular_ensemble import MemberLoss, MemberMeanAUC
+        from solutions.tables.ensemble import MemberLoss, MemberMeanAUC
 
         if recipe.detector == "autoencoder":
             # The model outputs its own reconstruction error; MAE against zeros minimises it.
@@ -271,7 +271,7 @@ def _oversampled(negative: dict[str, np.ndarray], positive: dict[str, np.ndarray
 
 
 class _CompiledModel:
-    """A compiled call of a tabular sub-model on packed inputs (see core.tabular_model.TableScorer)."""
+    """A compiled call of a tabular sub-model on packed inputs (see tables.model.TableScorer)."""
 
     def __init__(self, model, schema: dict[str, Any]):
         import tensorflow as tf

@@ -1,6 +1,6 @@
 """Read labelled images in the layouts users have, and make the bundled sample.
 
-Layouts (found by core.image_data): a folder per class (optionally under
+Layouts (found by imaging.data): a folder per class (optionally under
 train/ val/ test/), a CSV of path,label (optional split column), a .npz of
 arrays, or an archive of any of these. Images of any size are resized;
 unreadable ones are skipped and counted or, with on_corrupt="error", listed
@@ -16,12 +16,12 @@ import numpy as np
 
 from solutions.core.datasets import DataSource, is_archive, run_generator, unpack_archive
 from solutions.core.errors import DataError
-from solutions.core.image_data import (
+from solutions.imaging.data import (
     array_chunks, conform_images, csv_layout, folder_layout, load_npz_examples, prediction_files, relative_id,
     resolve_channels,
 )
-from solutions.core.images import read_images
-from solutions.core.shapes import SHAPE_CLASSES, draw_shape
+from solutions.imaging.decode import read_images
+from solutions.imaging.shapes import SHAPE_CLASSES, draw_shape
 from solutions.core.solution import InputChunk
 from solutions.core.splits import Examples
 

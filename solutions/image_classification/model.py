@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from solutions.core.explain import FEATURE_LAYER
-from solutions.core.image_models import load_backbone, resnet_features, set_backbone_trainable
+from solutions.imaging.backbones import load_backbone, resnet_features, set_backbone_trainable
 from solutions.image_classification.recipe import ImageClassificationRecipe
 
 __all__ = ["build_image_classifier", "augmentation", "set_backbone_trainable"]
@@ -60,7 +60,7 @@ def augmentation(kind: str, name: str):
     import keras
     from keras import layers
 
-    from solutions.core.image_layers import TrainingOnly
+    from solutions.imaging.layers import TrainingOnly
 
     steps = []
     if kind in ("light", "standard"):

@@ -12,7 +12,7 @@ from solutions.core.report import (
 )
 from solutions.core.solution import Evaluation
 from solutions.core.splits import Split
-from solutions.core.image_baseline import logistic_regression_baseline
+from solutions.imaging.baseline import logistic_regression_baseline
 
 N_MISTAKES = 12
 N_GRAD_CAM = 8

@@ -7,10 +7,10 @@ from typing import Any, Iterator
 import numpy as np
 
 from solutions.core.datasets import DataSource
-from solutions.core.image_solution import ImageSolution
+from solutions.imaging.solution import ImageSolution
 from solutions.core.solution import Evaluation, InputChunk
 from solutions.core.splits import Examples, Split, Splits
-from solutions.core.image_models import transfer_phases
+from solutions.imaging.backbones import transfer_phases
 from solutions.core.training import Phase
 from solutions.image_classification import data, model as model_lib
 from solutions.image_classification.recipe import ImageClassificationRecipe

@@ -22,11 +22,11 @@ import numpy as np
 
 from solutions.core.datasets import DataSource, is_archive, run_generator, unpack_archive
 from solutions.core.errors import DataError
-from solutions.core.image_data import (
+from solutions.imaging.data import (
     LabelledFiles, array_chunks, conform_images, csv_layout, folder_layout, load_npz_examples, prediction_files,
     relative_id,
 )
-from solutions.core.images import IMAGE_SUFFIXES, ImageDecodeError, decode_image, resize_image
+from solutions.imaging.decode import IMAGE_SUFFIXES, ImageDecodeError, decode_image, resize_image
 from solutions.core.solution import InputChunk
 from solutions.core.splits import Examples
 from solutions.medical_imaging.dicom import DICOM_SUFFIXES, DicomReadError, is_dicom_file, read_dicom

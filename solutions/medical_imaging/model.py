@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from solutions.core.explain import FEATURE_LAYER
-from solutions.core.image_models import backbone_features, resnet_features, set_backbone_trainable
+from solutions.imaging.backbones import backbone_features, resnet_features, set_backbone_trainable
 from solutions.medical_imaging.recipe import MedicalImagingRecipe
 
 __all__ = ["build_medical_classifier", "medical_augmentation", "stem_downsampling", "densenet_features", "tta_variants",
@@ -79,7 +79,7 @@ def medical_augmentation(recipe: MedicalImagingRecipe, name: str):
     import keras
     from keras import layers
 
-    from solutions.core.image_layers import RandomAffine, RandomImageContrast
+    from solutions.imaging.layers import RandomAffine, RandomImageContrast
 
     steps = []
     if recipe.rotation_degrees or recipe.shift or recipe.zoom or recipe.flip != "none":

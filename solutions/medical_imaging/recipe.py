@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from solutions.core.config import Recipe, require_value
-from solutions.core.image_models import BACKBONE_NAMES
+from solutions.imaging.backbones import BACKBONE_NAMES
 
 
 @dataclass(frozen=True)

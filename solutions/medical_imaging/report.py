@@ -17,7 +17,7 @@ import numpy as np
 
 from solutions.core import metrics as M
 from solutions.core.explain import grad_cam, overlay_heatmap
-from solutions.core.image_baseline import logistic_regression_baseline
+from solutions.imaging.baseline import logistic_regression_baseline
 from solutions.core.report import (
     Section, confusion_matrix_section, images_section, lines_section, metric_entry, table_section, text_section,
 )

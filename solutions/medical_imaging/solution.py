@@ -8,10 +8,10 @@ import numpy as np
 
 from solutions.core.datasets import DataSource
 from solutions.core.errors import DataError
-from solutions.core.image_solution import ImageSolution
+from solutions.imaging.solution import ImageSolution
 from solutions.core.solution import Evaluation, InputChunk
 from solutions.core.splits import Examples, Split, Splits, is_label_matrix, shared_groups
-from solutions.core.image_models import transfer_phases
+from solutions.imaging.backbones import transfer_phases
 from solutions.core.training import Phase
 from solutions.medical_imaging import data, model as model_lib
 from solutions.medical_imaging.recipe import MedicalImagingRecipe

@@ -90,7 +90,7 @@ def letterbox(image: np.ndarray, size: tuple[int, int], fill: int = 114) -> tupl
     >>> padded.shape, scale, int(padded[250, 10, 0])
     ((256, 320, 3), 0.5, 114)
     """
-    from solutions.core.images import resize_image
+    from solutions.imaging.decode import resize_image
 
     height, width = image.shape[:2]
     scale = letterbox_scale(width, height, size)

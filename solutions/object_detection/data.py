@@ -18,8 +18,8 @@ import numpy as np
 
 from solutions.core.datasets import DataSource, is_archive, run_generator, unpack_archive
 from solutions.core.errors import DataError
-from solutions.core.images import ImageDecodeError, decode_image, list_image_files, to_channels
-from solutions.core.shapes import SHAPE_CLASSES, draw_shape
+from solutions.imaging.decode import ImageDecodeError, decode_image, list_image_files, to_channels
+from solutions.imaging.shapes import SHAPE_CLASSES, draw_shape
 from solutions.core.solution import InputChunk
 from solutions.core.splits import SPLIT_NAMES, Examples, Split, Splits, encode_labels, label_names
 from solutions.object_detection import coco, voc, yolo

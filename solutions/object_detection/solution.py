@@ -207,7 +207,7 @@ def _failure_list(failures: list[tuple[str, str]]) -> str:
 
 def _read_rgb(file: str) -> np.ndarray:
     """The original image of a prediction input, re-read so it is drawn at full resolution."""
-    from solutions.core.images import decode_image, to_channels
+    from solutions.imaging.decode import decode_image, to_channels
 
     return to_channels(decode_image(Path(file).read_bytes(), file), 3)
 

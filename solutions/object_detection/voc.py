@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from solutions.core.errors import DataError
-from solutions.core.images import IMAGE_SUFFIXES
+from solutions.imaging.decode import IMAGE_SUFFIXES
 from solutions.object_detection.annotations import ImageAnnotation
 
 SPLIT_FILES = {"train": "train", "val": "val", "test": "test"}

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from solutions.core.errors import DataError
-from solutions.core.images import is_image_file, list_image_files
+from solutions.imaging.decode import is_image_file, list_image_files
 from solutions.object_detection.annotations import ImageAnnotation
 
 YAML_SPLITS = (("train", "train"), ("val", "val"), ("test", "test"))

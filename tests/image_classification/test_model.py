@@ -32,7 +32,7 @@ def test_a_reloaded_model_called_without_training_does_not_augment(tmp_path):
 
     model = build_image_classifier(SCHEMA, make_recipe(ImageClassificationRecipe, "default"))  # flips and shifts
     model.save(tmp_path / "model.keras")
-    from solutions.core.image_layers import image_custom_objects
+    from solutions.imaging.layers import image_custom_objects
 
     loaded = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True, custom_objects=image_custom_objects())
     pixels = np.random.default_rng(1).integers(0, 256, (4, 32, 32, 3)).astype("float32")

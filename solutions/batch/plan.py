@@ -165,7 +165,7 @@ def run_plan(plan: dict[str, Any] | Plan, out: str | Path | None = None, progres
     Writes <out>/runs/<name>-seed<k>/, <out>/evaluations/<name>/, and
     <out>/leaderboard.csv, leaderboard.html, results.csv (one row per run).
     """
-    from solutions.core.leaderboard import aggregate, write_leaderboard
+    from solutions.batch.leaderboard import aggregate, write_leaderboard
 
     if not isinstance(plan, Plan):
         plan = validate_plan(plan, out or "runs/batch")

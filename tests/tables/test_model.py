@@ -1,12 +1,12 @@
-"""Keras preprocessing inside the model, compiled scoring and attributions (core.tabular_model)."""
+"""Keras preprocessing inside the model, compiled scoring and attributions (tables.model)."""
 
 import numpy as np
 import pytest
 
 keras = pytest.importorskip("keras")
 
-from solutions.core.tabular import record_to_inputs, reference_record  # noqa: E402
-from solutions.core.tabular_model import (  # noqa: E402
+from solutions.tables.columns import record_to_inputs, reference_record  # noqa: E402
+from solutions.tables.model import (  # noqa: E402
     CUSTOM_OBJECTS, TableScorer, build_binary_model, build_encoder, build_mlp_head,
 )
 

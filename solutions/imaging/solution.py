@@ -14,10 +14,10 @@ from solutions.core.solution import Solution
 
 
 class ImageSolution(Solution):
-    """A Solution whose model takes raw (N, H, W, C) pixels and may use core.image_layers."""
+    """A Solution whose model takes raw (N, H, W, C) pixels and may use imaging.layers."""
 
     def custom_objects(self) -> dict[str, Any]:
-        from solutions.core.image_layers import image_custom_objects
+        from solutions.imaging.layers import image_custom_objects
 
         return image_custom_objects()
 

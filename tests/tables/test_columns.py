@@ -1,4 +1,4 @@
-"""Reading tables, resolving columns, labels and schema checks (core.tabular)."""
+"""Reading tables, resolving columns, labels and schema checks (tables.columns)."""
 
 import numpy as np
 import pandas as pd
@@ -6,7 +6,7 @@ import pytest
 
 from solutions.core.errors import DataError
 from solutions.core.splits import time_ordered_split
-from solutions.core.tabular import (
+from solutions.tables.columns import (
     binary_labels, check_missing, feature_schema, frame_to_inputs, infer_layout, iter_table_chunks, read_table,
     record_to_inputs, resolve_label_column,
 )

@@ -26,7 +26,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from solutions.core.tabular import feature_names, record_to_inputs, reference_record
+from solutions.tables.columns import feature_names, record_to_inputs, reference_record
 
 ENCODINGS = ("embedding", "one_hot")
 
@@ -267,7 +267,7 @@ class TableScorer:
             matrix = np.zeros((width, len(self.columns)), dtype=np.float32)
             for j, column in enumerate(self.columns):
                 matrix[layout[column], j] = 1.0
-            # An ensemble's encoder concatenates one such encoding per member (core.tabular_ensemble).
+            # An ensemble's encoder concatenates one such encoding per member (tables.ensemble).
             members = int(reference[len(matrices)].shape[-1]) // width
             matrices.append(tf.constant(np.tile(matrix, (members, 1))))
         model, unpack = self.model, self._unpack

@@ -1,7 +1,7 @@
 """The leaderboard of a batch: one row per (solution, data, run name), seeds aggregated.
 
 A pure aggregation of result rows, then rendering to CSV and one self-contained,
-escaped HTML page. `core/batch.py` produces the rows.
+escaped HTML page. `batch/plan.py` produces the rows.
 """
 
 from __future__ import annotations

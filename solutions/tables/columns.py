@@ -7,7 +7,7 @@ summarises the training rows into a JSON-ready `feature_schema`, and at
 prediction time turns rows (a DataFrame, or one dict) into model inputs with
 `frame_to_inputs` / `record_to_inputs`, which check the schema and name any
 missing column. The Keras side (preprocessing layers inside the model) is in
-`solutions.core.tabular_model`.
+`solutions.tables.model`.
 """
 
 from __future__ import annotations

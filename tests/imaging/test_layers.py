@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from solutions.core.image_layers import RandomAffine, RandomImageContrast, image_custom_objects
+from solutions.imaging.layers import RandomAffine, RandomImageContrast, image_custom_objects
 
 
 def images():

@@ -10,7 +10,7 @@ embeddings and head; they share no weights) in one model:
   exactly as it would alone, while one `fit` trains them all (one input pipeline, one early stop);
 - the saved model averages the members' logits into one score, shape (n, 1), like a single network.
 
-The saved model keeps the "encoder" / "head" contract of `core.tabular_model`: "encoder"
+The saved model keeps the "encoder" / "head" contract of `tables.model`: "encoder"
 concatenates the members' encodings (member i owns positions [i * w, (i + 1) * w) of each output,
 w the width of one member's encoding) and "head" slices them back and averages the member logits,
 so `TableScorer` scores and explains the ensemble like any tabular model.
@@ -23,7 +23,7 @@ from typing import Any, Callable
 import keras
 from keras import layers, ops
 
-from solutions.core.tabular_model import build_binary_model, table_inputs
+from solutions.tables.model import build_binary_model, table_inputs
 
 MEMBER_HEADS = "member_heads"
 
@@ -96,7 +96,7 @@ BuildMember = Callable[[str, str], tuple[Any, Any]]
 
 def build_network(schema: dict[str, Any], build_member: BuildMember, members: int, name: str):
     """A tabular network from `build_member(encoder_name, head_name)`, which returns its (encoder, head)
-    sub-models: one network (`core.tabular_model.build_binary_model`) when `members` is 1, else the
+    sub-models: one network (`tables.model.build_binary_model`) when `members` is 1, else the
     training model of an ensemble (`build_member_ensemble`)."""
     if members == 1:
         return build_binary_model(schema, *build_member("encoder", "head"), name)

@@ -2,7 +2,7 @@
 
 Shared by the image domains. These functions find files and labels (and, where
 the data has them, given splits and group ids such as patient ids); decoding
-the pixels is left to the domain (core.images for PNG and JPEG). Every
+the pixels is left to the domain (imaging.decode for PNG and JPEG). Every
 problem a user can fix is a DataError naming what was found.
 """
 
@@ -15,7 +15,7 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from solutions.core.errors import DataError
-from solutions.core.images import IMAGE_SUFFIXES, count_channels, resize_image, to_channels
+from solutions.imaging.decode import IMAGE_SUFFIXES, count_channels, resize_image, to_channels
 from solutions.core.solution import InputChunk
 from solutions.core.splits import SPLIT_NAMES, Examples
 

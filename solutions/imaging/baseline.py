@@ -10,7 +10,7 @@ MAX_TRAIN = 20_000
 
 def downscaled_features(images: np.ndarray) -> np.ndarray:
     """Each image shrunk to 16x16 (area interpolation), flattened, scaled to [0, 1]."""
-    from solutions.core.images import resize_image
+    from solutions.imaging.decode import resize_image
 
     return np.stack([resize_image(img, BASELINE_SIZE).reshape(-1) for img in images]).astype(np.float32) / 255
 

@@ -26,7 +26,7 @@ from solutions.core.datasets import DataSource
 from solutions.core.errors import DataError, UsageError
 from solutions.core.solution import InputChunk, Solution
 from solutions.core.splits import Examples, Split, Splits, split_examples, time_ordered_split
-from solutions.core.tabular import (
+from solutions.tables.columns import (
     binary_labels, check_missing, column_list, feature_schema, frame_to_inputs, infer_layout, iter_table_chunks,
     label_text, read_table, resolve_label_column, time_value, time_values,
 )
@@ -50,7 +50,7 @@ class TabularRecipe(Recipe):
     hidden_units: the MLP's layer widths; dropout: after each of them.
     members: how many independently initialised networks are trained side by side and averaged
       (their logits) into the saved model's one score; 1 is a single network. See
-      core.tabular_ensemble: small tables give very different networks from different seeds.
+      tables.ensemble: small tables give very different networks from different seeds.
     """
 
     missing: Literal["impute", "error"] = "impute"
@@ -105,12 +105,12 @@ class TabularSolution(Solution):
 
     def inference_model(self, model, schema: dict[str, Any], recipe: TabularRecipe):
         """An ensemble's training model (one output per member) becomes the averaged one-score model."""
-        from solutions.core.tabular_ensemble import inference_ensemble, is_member_ensemble
+        from solutions.tables.ensemble import inference_ensemble, is_member_ensemble
 
         return inference_ensemble(model, schema, model.name.removesuffix("_training")) if is_member_ensemble(model) else model
 
     def model_encodings(self, recipe: TabularRecipe) -> tuple[str, ...]:
-        """The encoder outputs the model uses (see core.tabular_model.build_encoder)."""
+        """The encoder outputs the model uses (see tables.model.build_encoder)."""
         return ("embedding",)
 
     # --------------------------------------------------------- workflow
@@ -205,7 +205,7 @@ class TabularSolution(Solution):
     @property
     def scorer_(self):
         """A compiled scorer of the fitted model (built on first use)."""
-        from solutions.core.tabular_model import TableScorer
+        from solutions.tables.model import TableScorer
 
         self._check_fitted()
         cached = getattr(self, "_scorer", None)
@@ -256,7 +256,7 @@ class TabularSolution(Solution):
         return pd.DataFrame({"row": chunk.ids})
 
     def example_inputs(self, schema: dict[str, Any], n: int = 4) -> dict[str, np.ndarray]:
-        from solutions.core.tabular import reference_record, record_to_inputs
+        from solutions.tables.columns import reference_record, record_to_inputs
 
         one = record_to_inputs(reference_record(schema), schema)
         return {k: np.repeat(v, n, axis=0) for k, v in one.items()}
@@ -270,8 +270,8 @@ class TabularSolution(Solution):
         )
 
     def custom_objects(self) -> dict[str, Any]:
-        from solutions.core.tabular_ensemble import CUSTOM_OBJECTS as ENSEMBLE_OBJECTS
-        from solutions.core.tabular_model import CUSTOM_OBJECTS
+        from solutions.tables.ensemble import CUSTOM_OBJECTS as ENSEMBLE_OBJECTS
+        from solutions.tables.model import CUSTOM_OBJECTS
 
         return {**CUSTOM_OBJECTS, **ENSEMBLE_OBJECTS}
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from solutions import run_batch
-from solutions.core.batch import validate_plan
+from solutions.batch import run_plan as run_batch
+from solutions.batch.plan import validate_plan
 from solutions.core.errors import ConfigError
 
 

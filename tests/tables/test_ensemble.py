@@ -1,16 +1,16 @@
-"""Seed ensembles of tabular networks trained side by side and saved as one model (core.tabular_ensemble)."""
+"""Seed ensembles of tabular networks trained side by side and saved as one model (tables.ensemble)."""
 
 import numpy as np
 import pytest
 
 keras = pytest.importorskip("keras")
 
-from solutions.core.tabular import record_to_inputs, reference_record  # noqa: E402
-from solutions.core.tabular_ensemble import (  # noqa: E402
+from solutions.tables.columns import record_to_inputs, reference_record  # noqa: E402
+from solutions.tables.ensemble import (  # noqa: E402
     CUSTOM_OBJECTS, MemberLoss, build_network, inference_ensemble, is_member_ensemble,
 )
-from solutions.core.tabular_model import CUSTOM_OBJECTS as TABLE_OBJECTS  # noqa: E402
-from solutions.core.tabular_model import TableScorer, build_encoder, build_mlp_head  # noqa: E402
+from solutions.tables.model import CUSTOM_OBJECTS as TABLE_OBJECTS  # noqa: E402
+from solutions.tables.model import TableScorer, build_encoder, build_mlp_head  # noqa: E402
 
 SCHEMA = {"numeric": [{"name": "amount", "median": 10.0, "mean": 12.0, "std": 4.0, "missing": True},
                       {"name": "age", "median": 30.0, "mean": 31.0, "std": 9.0, "missing": False}],

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from solutions.core.images import ImageDecodeError, decode_image, read_images
+from solutions.imaging.decode import ImageDecodeError, decode_image, read_images
 
 
 def encode(image, ext=".jpg"):

@@ -28,7 +28,7 @@ def boosting_frame(frame, schema: dict[str, Any]):
     """Numbers as floats and categories as pandas categoricals over the training vocabulary."""
     import pandas as pd
 
-    from solutions.core.tabular import categorical_text
+    from solutions.tables.columns import categorical_text
 
     out = _numeric(frame, schema)
     for spec in schema["categorical"]:
@@ -84,7 +84,7 @@ def logistic_regression_scores(train_x, train_y: np.ndarray, test_x, schema: dic
 
 
 def _baseline_frame(frame, schema: dict[str, Any]):
-    from solutions.core.tabular import categorical_text
+    from solutions.tables.columns import categorical_text
 
     out = _numeric(frame, schema)
     for spec in schema["categorical"]:
