@@ -27,7 +27,6 @@ import numpy as np
 
 from _common import print_table, row, write_results
 
-from solutions.core import metrics as M
 from solutions.core.datasets import resolve_data
 from solutions.credit_scoring import CreditScoringSolution
 from solutions.credit_scoring.data import load_german_credit

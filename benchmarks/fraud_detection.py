@@ -37,6 +37,7 @@ from solutions.core import metrics as M
 from solutions.core.runs import next_run_dir
 from solutions.tables.baselines import gradient_boosting_model, logistic_regression_scores, boosting_frame
 from solutions.fraud_detection import FraudDetectionSolution
+from solutions.fraud_detection.metrics import alert_rate_metrics, average_precision
 
 DOMAIN = "fraud_detection"
 DATASET = "fraud_oracle (vehicle insurance), train 1994-95 / test 1996"
@@ -45,12 +46,12 @@ ALERT_RATE = 0.05
 
 
 def metrics_row(name: str, y: np.ndarray, scores: np.ndarray, notes: str, seed: int = 0) -> list[dict]:
-    auprc = M.bootstrap_interval(M.average_precision, y, scores, seed=seed)
+    auprc = M.bootstrap_interval(average_precision, y, scores, seed=seed)
     floor = f"AUPRC floor (fraud rate) {y.mean():.3f}"
     return [
         row(DATASET, name, "test AUPRC", auprc.value, low=auprc.low, high=auprc.high, reference=floor, notes=notes),
         row(DATASET, name, "test ROC-AUC", M.roc_auc(y, scores)),
-        row(DATASET, name, "recall at 5% alert rate", M.alert_rate_metrics(y, scores, ALERT_RATE)["recall"], unit="fraction"),
+        row(DATASET, name, "recall at 5% alert rate", alert_rate_metrics(y, scores, ALERT_RATE)["recall"], unit="fraction"),
     ]
 
 
@@ -157,7 +158,7 @@ def main(argv: list[str]) -> int:
         solution, report, seconds = train_one({"imbalance": strategy}, args.epochs, run_dir)
         split = solution.splits_.test
         scores = solution.predict_scores(split.x)[:, 0]
-        results[strategy] = (solution, report, run_dir, M.average_precision(split.y, scores))
+        results[strategy] = (solution, report, run_dir, average_precision(split.y, scores))
         epochs = solution.training_.epochs_done
         rows += metrics_row(f"MLP, imbalance={strategy}", split.y, scores,
                             f"default recipe; {epochs} epochs (best {solution.training_.best_epoch}); {seconds:.0f} s "
@@ -187,7 +188,7 @@ def main(argv: list[str]) -> int:
         hgb_scores = hgb.predict_proba(boosting_frame(split.x, schema))[:, 1]
     rows += metrics_row("baseline: HistGradientBoosting", split.y, hgb_scores,
                         f"same split, default settings, native categorical support; fit {hgb_seconds:.1f} s")
-    hgb_auprc = M.average_precision(split.y, hgb_scores)
+    hgb_auprc = average_precision(split.y, hgb_scores)
     rows.append(row(DATASET, f"best MLP (imbalance={best}) / HistGradientBoosting", "AUPRC ratio",
                     results[best][3] / hgb_auprc, reference="goal >= 1.0"))
 

@@ -26,7 +26,8 @@ from _common import ROOT, print_table, row, write_results
 from readme_table import update_readme
 
 from solutions.core.config import load_recipe, parse_overrides
-from solutions.core.runs import next_run_dir
+from solutions.core.runs import next_run_dir, read_json
+from solutions.core.workflow import train_run
 from solutions.medical_imaging import MedicalImagingSolution
 from solutions.medical_imaging.recipe import MedicalImagingRecipe
 
@@ -76,10 +77,7 @@ def main(argv: list[str]) -> int:
 
     run_dir = next_run_dir(DOMAIN, ROOT / "runs" / "bench")
     solution = MedicalImagingSolution(recipe)
-    solution.fit("pneumoniamnist", run_dir=run_dir)
-    report = solution.evaluate()
-    solution.write_report(run_dir, report)
-    solution.save(run_dir, command=[sys.executable, *sys.argv])
+    report = train_run(solution, "pneumoniamnist", run_dir, command=[sys.executable, *sys.argv]).report
     training, metrics = solution.training_, report.metrics
     sizes = {name: s["size"] for name, s in solution.data_["summary"]["splits"].items()}
     auc, acc = metrics["auc"], metrics["accuracy"]
@@ -117,7 +115,7 @@ def main(argv: list[str]) -> int:
     load = os.getloadavg()[0]
     rows[-1]["notes"] += f"; 1-minute load average at the end {load:.1f} on {os.cpu_count()} CPUs (other work slows it)"
     settings = {"load_average_end": load, "recipe": recipe.to_dict(), "run_dir": str(run_dir.relative_to(ROOT)), "fit_seconds": seconds,
-                "evaluate_seconds": solution.timings_.get("evaluate_seconds"), "wall_seconds": time.perf_counter() - began,
+                "evaluate_seconds": read_json(run_dir / "manifest.json")["timings"]["evaluate_seconds"], "wall_seconds": time.perf_counter() - began,
                 "estimate_seconds_per_epoch": estimate, "beaten": beaten, "missed": missed}
     path = write_results(DOMAIN, rows, settings)
     print()

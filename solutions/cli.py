@@ -36,14 +36,14 @@ EXAMPLES = """examples:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ksol", description="Keras solutions: train, evaluate and use deep-learning models.",
                                      epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--json", action="store_true", help="print a machine-readable result on stdout")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
-    parser.add_argument("--cpu-devices", type=int, metavar="N",
-                        help="split the CPU into N logical devices (for --set distribution=mirrored without a GPU)")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _global_arguments(parser, None)
+    # The same flags after the command (`ksol evaluate RUN --data D --json`): SUPPRESS keeps a flag
+    # given before the command from being reset by the subcommand's default.
+    after = argparse.ArgumentParser(add_help=False)
+    _global_arguments(after, argparse.SUPPRESS)
+    commands = _Commands(parser.add_subparsers(dest="command", metavar="COMMAND", required=True), after)
 
-    commands.add_parser("list", help="solutions and their recipes")
+    commands.add_parser("list", help="solutions, their recipes and what each accepts")
     commands.add_parser("datasets", help="known dataset configs")
 
     train = commands.add_parser("train", help="train a solution on data and write a run directory")
@@ -68,8 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "prints its prediction instead of writing a CSV, unless --out is given")
     predict.add_argument("--out", type=Path, help="CSV to write (default: RUN/predictions/<input>.csv)")
     predict.add_argument("--chunk-size", type=int, help="inputs scored per chunk (bounds memory; default: the solution's)")
-    predict.add_argument("--threshold", type=float, help="minimum score of a kept prediction (object_detection: "
-                         "detections below it are left out; default: the run's recipe)")
+    predict.add_argument("--threshold", type=float, help="replaces the run's decision threshold (decision.json): "
+                         "fraud alerts, credit refusals, medical positives, kept detections; solutions without one refuse it")
 
     report = commands.add_parser("report", help="re-render a run's report from report.json")
     report.add_argument("run", type=Path)
@@ -89,6 +89,25 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                       help="override a recipe key of every solution, e.g. --set epochs=1 for a smoke run (repeatable)")
     return parser
+
+
+def _global_arguments(parser: argparse.ArgumentParser, default: Any) -> None:
+    store = {} if default is None else {"default": default}
+    parser.add_argument("--json", action="store_true", help="print a machine-readable result on stdout", **store)
+    parser.add_argument("--debug", action="store_true", help="show tracebacks", **store)
+    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr", **store)
+    parser.add_argument("--cpu-devices", type=int, metavar="N", **store,
+                        help="split the CPU into N logical devices (for --set distribution=mirrored without a GPU)")
+
+
+class _Commands:
+    """Subcommand parsers that also take the global flags after the command."""
+
+    def __init__(self, subparsers, parent: argparse.ArgumentParser):
+        self.subparsers, self.parent = subparsers, parent
+
+    def add_parser(self, name: str, **kwargs):
+        return self.subparsers.add_parser(name, parents=[self.parent], **kwargs)
 
 
 def _data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -177,8 +196,12 @@ def cmd_list(args) -> dict[str, Any]:
     rows = {}
     for name in sorted(SOLUTIONS):
         cls = get_solution(name)
-        rows[name] = {"title": cls.title, "presets": list(cls.recipe_class.PRESETS), "sample_data": cls.sample_data}
-        _say(args, f"{name:24s} {cls.title}  (recipes: {', '.join(cls.recipe_class.PRESETS)}; sample: {cls.sample_data})")
+        rows[name] = {"title": cls.title, "presets": list(cls.recipe_class.PRESETS), "sample_data": cls.sample_data,
+                      "accepts": sorted(cls.accepts), "export_formats": list(cls.export_formats),
+                      "has_threshold": cls.has_threshold}
+        _say(args, f"{name:22s} {cls.title}  (recipes: {', '.join(cls.recipe_class.PRESETS)}; sample: {cls.sample_data}; "
+                   f"predicts from: {', '.join(sorted(cls.accepts))}; export: {', '.join(cls.export_formats) or 'none'}"
+                   f"{'; --threshold' if cls.has_threshold else ''})")
     return rows
 
 
@@ -220,13 +243,10 @@ def cmd_train(args) -> dict[str, Any]:
 
 
 def _train_and_report(args, solution, source, out: Path, resume: bool) -> dict[str, Any]:
-    began = time.perf_counter()
-    solution.fit(source, run_dir=out, resume=resume, progress=not (args.quiet or args.json))
-    report = solution.evaluate()
-    paths = solution.write_report(out, report)
-    solution.timings_["total_seconds"] = time.perf_counter() - began
-    solution.save(out, command=["ksol", *sys.argv[1:]])
-    result = _result(solution.name, out, report, paths)
+    from solutions.core.workflow import train_run
+
+    result = train_run(solution, source, out, resume=resume, progress=not (args.quiet or args.json),
+                       command=["ksol", *sys.argv[1:]]).summary()
     _say(args, _summary_line(result))
     return result
 
@@ -276,15 +296,19 @@ def cmd_predict(args) -> dict[str, Any]:
         raise UsageError("ksol predict needs exactly one of --data FILE... (a CSV of predictions), --row JSON "
                          "(one row, printed) or --text \"...\" (one text, printed).")
     solution = _load_run(args.run)
-    options = {"threshold": args.threshold} if args.threshold is not None else {}
+    asked = "rows" if args.row is not None else "texts" if args.text is not None else "files"
+    if asked not in solution.accepts:
+        flag = {"rows": "--row", "texts": "--text", "files": "--data"}[asked]
+        hint = " Pass the inputs with --data instead." if "files" in solution.accepts else ""
+        raise UsageError(f"{flag} is not for {solution.name}: it predicts from {', '.join(sorted(solution.accepts))}.{hint}")
     if args.row is not None:
-        return _predict_row(args, solution, options)
+        return _predict_row(args, solution)
     if args.text is not None:
         return _predict_texts(args, solution)
     inputs = args.data if len(args.data) > 1 else args.data[0]
     out = args.out or args.run / "predictions" / f"{_safe_name(Path(args.data[0]).stem or 'inputs')}.csv"
-    chunk_size = args.chunk_size or solution.prediction_chunk_size
-    summary = solution.predict_to_csv(inputs, out, chunk_size=chunk_size, progress=not (args.quiet or args.json), **options)
+    summary = solution.predict_to_csv(inputs, out, chunk_size=args.chunk_size, progress=not (args.quiet or args.json),
+                                      threshold=args.threshold)
     skipped = summary["skipped"]
     _say(args, f"wrote {summary['rows']} predictions to {out} ({summary['rows_per_second']:.0f} rows/s)")
     if skipped:
@@ -292,7 +316,7 @@ def cmd_predict(args) -> dict[str, Any]:
     return summary
 
 
-def _predict_row(args, solution, options: dict[str, Any]) -> dict[str, Any]:
+def _predict_row(args, solution) -> dict[str, Any]:
     from solutions.core.errors import UsageError
 
     try:
@@ -300,7 +324,7 @@ def _predict_row(args, solution, options: dict[str, Any]) -> dict[str, Any]:
     except json.JSONDecodeError as error:
         raise UsageError(f"--row must be a JSON object of column: value. Received: {args.row!r} ({error}).") from None
     began = time.perf_counter()
-    result = solution.predict_record(record, **options)
+    result = solution.predict_record(record, threshold=args.threshold)
     result["milliseconds"] = 1000 * (time.perf_counter() - began)
     _say(args, json.dumps(result))
     return result
@@ -309,7 +333,7 @@ def _predict_row(args, solution, options: dict[str, Any]) -> dict[str, Any]:
 def _predict_texts(args, solution) -> dict[str, Any]:
     from solutions.core.runs import atomic_write_text
 
-    frame = solution.predict_texts(list(args.text))
+    frame = solution.predict_texts(list(args.text), threshold=args.threshold)
     if args.out is not None:
         atomic_write_text(args.out, frame.to_csv(index=False))
         _say(args, f"wrote {len(frame)} predictions to {args.out}")
@@ -321,7 +345,7 @@ def _predict_texts(args, solution) -> dict[str, Any]:
 def cmd_report(args) -> dict[str, Any]:
     from solutions.core.report import Report
     from solutions.core.runs import check_run_dir, read_json
-    from solutions.core.solution import write_report_files
+    from solutions.core.report_frame import write_report_files
 
     check_run_dir(args.run)
     report = Report.from_dict(read_json(args.run / "report.json"))

@@ -61,3 +61,30 @@ def test_saved_run_loads_and_predicts_the_same(fitted, tmp_path):
     loaded = type(fitted).load(tmp_path)
     x = fitted.splits_.test.x
     assert np.allclose(loaded.predict_scores(x), fitted.predict_scores(x), atol=1e-6)
+    assert loaded.decision_ == fitted.decision_
+    assert (tmp_path / "decision.json").is_file() == (fitted.decision_ is not None)
+
+
+@pytest.mark.parametrize("name", list_solutions())
+def test_capabilities_are_declared_and_fit_is_the_base_workflow(name):
+    from solutions.core.solution import EXPORT_FORMATS, Solution
+
+    cls = get_solution(name)
+    assert cls.accepts and set(cls.accepts) <= {"files", "rows", "texts"}
+    assert set(cls.export_formats) <= set(EXPORT_FORMATS)
+    assert isinstance(cls.has_threshold, bool)
+    assert cls.fit is Solution.fit, f"{name} overrides fit; use the hooks (choose_decision, extend_model)"
+    assert ("rows" in cls.accepts) == hasattr(cls, "predict_record")
+    assert ("texts" in cls.accepts) == hasattr(cls, "predict_texts")
+
+
+def test_threshold_override_follows_the_capability(fitted):
+    from solutions.core.errors import UsageError
+
+    if fitted.has_threshold and fitted.decision_ is not None and fitted.decision_.thresholds:
+        overridden = fitted.decision_for(0.25)
+        assert set(overridden.thresholds.values()) == {0.25} and overridden.rule == "--threshold 0.25"
+        assert fitted.decision_for(None) is fitted.decision_
+    else:
+        with pytest.raises(UsageError, match="--threshold"):
+            fitted.decision_for(0.25)

@@ -187,6 +187,7 @@ def _execute_run(run: PlannedRun, folder: Path, progress: bool) -> dict[str, Any
     from solutions.core.datasets import resolve_data
     from solutions.core.runs import atomic_write_json, read_json
     from solutions.core.training import checkpoint_exists
+    from solutions.core.workflow import train_run
 
     row = {"kind": "run", "name": run.name, "solution": run.solution, "data": run.data, "recipe": run.recipe,
            "seed": run.seed, "run_dir": str(folder)}
@@ -201,10 +202,8 @@ def _execute_run(run: PlannedRun, folder: Path, progress: bool) -> dict[str, Any
         if progress:
             print(f"== batch: {run.folder} ({'resuming' if resume else 'training'})", file=sys.stderr, flush=True)
         solution = get_solution(run.solution)(recipe=run.recipe, **run.overrides)
-        solution.fit(resolve_data(run.data, **run.data_options), run_dir=folder, resume=resume, progress=progress)
-        report = solution.evaluate()
-        solution.write_report(folder, report)
-        solution.save(folder, command=["ksol", "batch", run.folder])
+        report = train_run(solution, resolve_data(run.data, **run.data_options), folder, resume=resume, progress=progress,
+                           command=["ksol", "batch", run.folder]).report
         return {**row, **_metrics_row({"primary_metric": report.primary_metric, "metrics": report.metrics}), "status": "done"}
     except Exception as error:  # a failed run is recorded and the plan goes on
         message = f"{type(error).__name__}: {error}"

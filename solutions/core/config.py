@@ -241,3 +241,17 @@ def recipe_differences(a: Recipe, b: Recipe) -> dict[str, tuple[Any, Any]]:
     """Fields whose values differ between two recipes of the same class."""
     da, db = a.to_dict(), b.to_dict()
     return {key: (da[key], db.get(key)) for key in da if da[key] != db.get(key)}
+
+
+def read_saved_recipe(path: Path) -> dict[str, Any]:
+    """The values of a run's recipe.yaml, lists as tuples (as recipe dataclasses hold them)."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in read_recipe_file(path).items()}
+
+
+def write_recipe_file(path: Path, values: dict[str, Any]) -> None:
+    """Write a resolved recipe as YAML (atomically, through core.runs)."""
+    import yaml
+
+    from solutions.core.runs import atomic_write_text
+
+    atomic_write_text(path, yaml.safe_dump(values, sort_keys=False))

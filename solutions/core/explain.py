@@ -20,12 +20,17 @@ def grad_cam(model, images: np.ndarray, class_indices: np.ndarray, layer_name: s
     import keras
     import tensorflow as tf
 
-    feature_model = keras.Model(model.inputs, [model.get_layer(layer_name).output, model.outputs[0]])
+    layer = model.get_layer(layer_name)
     inputs = tf.convert_to_tensor(np.asarray(images, dtype="float32"))
-    with tf.GradientTape() as tape:
-        tape.watch(inputs)  # so the path from input to features is recorded even without weights on it
-        features, predictions = feature_model(inputs, training=False)
-        picked = tf.gather(predictions, np.asarray(class_indices), axis=1, batch_dims=1)
+    # Differentiate the head alone (feature map -> scores), with no variables watched: a tape through
+    # the whole network also computes convolution filter gradients nobody uses, and TF 2.21's oneDNN
+    # filter-gradient kernel corrupted the heap there ("free(): invalid next size") on a trained ResNet.
+    encoder = keras.Model(model.inputs, layer.output)
+    head = keras.Model(layer.output, model.outputs[0])
+    features = encoder(inputs, training=False)
+    with tf.GradientTape(watch_accessed_variables=False) as tape:
+        tape.watch(features)
+        picked = tf.gather(head(features, training=False), np.asarray(class_indices), axis=1, batch_dims=1)
     gradients = tape.gradient(picked, features)
     weights = tf.reduce_mean(gradients, axis=(1, 2), keepdims=True)
     cams = tf.nn.relu(tf.reduce_sum(weights * features, axis=-1)).numpy()

@@ -42,7 +42,7 @@ def export_and_verify(model, path: Path, keras_format: str, inputs: np.ndarray) 
             ) from None
         received = _run_export(tmp, keras_format, inputs)
     difference = float(np.max(np.abs(expected - received)))
-    # outputs in pixels (a detector's boxes) carry float32 rounding in proportion to their size
+    # outputs measured in large units (pixel coordinates, say) carry float32 rounding in proportion to their size
     allowed = TOLERANCE * max(1.0, float(np.max(np.abs(expected))))
     if not difference <= allowed:
         raise UsageError(

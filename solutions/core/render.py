@@ -3,12 +3,17 @@
 Both read the report value only. All text that came from users or data
 (class names, file names, captions) is escaped; the HTML embeds every figure
 as a data URI, so the page opens anywhere without its folder.
+
+Numbers are formatted by one rule (see `_decimals`): the numbers of a table
+column, or a metric with its interval, share one number of decimals.
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import math
+import numbers
 import re
 from typing import Any
 
@@ -40,9 +45,7 @@ def render_markdown(report: Report, figures_dir: str = "figures") -> str:
         if section.note:
             lines += [_md(section.note), ""]
         if section.kind == "metrics":
-            lines += _md_table(["metric", "value", "95% interval"], [
-                [row["metric"], _format_value(row["value"]), _format_interval(row)] for row in section.data["rows"]
-            ])
+            lines += _md_table(["metric", "value", "95% interval"], _metric_rows(section.data["rows"]))
         elif section.kind == "table":
             lines += _md_table(section.data["columns"], section.data["rows"])
         elif section.kind == "plot":
@@ -69,9 +72,7 @@ def render_html(report: Report) -> str:
         if section.note:
             body.append(f'<p class="note">{e(section.note)}</p>')
         if section.kind == "metrics":
-            body.append(_html_table(["metric", "value", "95% interval"], [
-                [row["metric"], _format_value(row["value"]), _format_interval(row)] for row in section.data["rows"]
-            ]))
+            body.append(_html_table(["metric", "value", "95% interval"], _metric_rows(section.data["rows"])))
         elif section.kind == "table":
             body.append(_html_table(section.data["columns"], section.data["rows"]))
         elif section.kind == "plot":
@@ -133,23 +134,80 @@ def _png_width(png_base64: str) -> int:
     return int.from_bytes(header[16:20], "big") if len(header) >= 20 and header[12:16] == b"IHDR" else 0
 
 
-def _format_value(value: Any) -> str:
-    if isinstance(value, float) and value != value:
+DECIMALS = 4  # digits after the point of rates, probabilities and other numbers below 1 in size
+
+
+def _is_float(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, numbers.Integral))
+
+
+def _decimals(values: list[Any]) -> int:
+    """The digits after the point shared by the non-integer numbers among `values` (a table column,
+    or a metric with its interval); integers (int values) are always shown as integers.
+
+    All within [-1, 1] (rates, probabilities, scores): 4. Else all whole (costs, counts held as
+    floats): 0. Else as many as the finest number needs: 4 below 1 in size, otherwise about four
+    significant digits (4 minus the digits before the point, at least 0). NaN and infinities are ignored.
+
+    >>> _decimals([0.5, 1.0]), _decimals([1205.0, 795.0]), _decimals([612.25, 598.5]), _decimals([12.5, 0.25])
+    (4, 0, 1, 4)
+    """
+    sizes = [abs(float(v)) for v in values if _is_float(v) and math.isfinite(v)]
+    if all(size <= 1 for size in sizes):
+        return DECIMALS
+    return max((DECIMALS if size < 1 else max(0, DECIMALS - len(str(int(size))))
+                for size in sizes if not size.is_integer()), default=0)
+
+
+def _format_value(value: Any, decimals: int | None = None) -> str:
+    """A cell as text: integers with thousands separators, other numbers with `decimals` digits after
+    the point (by default those `_decimals` chooses for the value alone), NaN as a dash, text as is.
+
+    >>> _format_value(1205), _format_value(1205.0, 0), _format_value(795.0, 4), _format_value(float("nan"))
+    ('1,205', '1,205', '795.0000', '—')
+    """
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return f"{int(value):,}"
+    if not _is_float(value):
+        return str(value)
+    value = float(value)
+    if value != value:
         return "—"
-    if isinstance(value, float):
-        return f"{value:.4f}" if abs(value) < 1000 else f"{value:,.0f}"
-    return str(value)
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    text = f"{value:,.{_decimals([value]) if decimals is None else decimals}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text  # no "-0.0000"
 
 
-def _format_interval(entry: dict[str, Any]) -> str:
+def _format_columns(rows: list[list[Any]]) -> list[list[str]]:
+    """Table cells as text, the numbers of each column sharing one format (see `_decimals`)."""
+    width = max((len(row) for row in rows), default=0)
+    decimals = [_decimals([row[k] for row in rows if k < len(row)]) for k in range(width)]
+    return [[_format_value(v, decimals[k]) for k, v in enumerate(row)] for row in rows]
+
+
+def _format_interval(entry: dict[str, Any], decimals: int | None = None) -> str:
     if entry.get("low") is None or entry.get("high") is None:
         return ""
-    return f"[{entry['low']:.4f}, {entry['high']:.4f}]"
+    if decimals is None:
+        decimals = _decimals([entry.get("value"), entry["low"], entry["high"]])
+    return f"[{_format_value(entry['low'], decimals)}, {_format_value(entry['high'], decimals)}]"
 
 
 def _format_entry(entry: dict[str, Any]) -> str:
-    interval = _format_interval(entry)
-    return f"{_format_value(entry['value'])}" + (f" (95% CI {interval})" if interval else "")
+    """A metric's value and interval, in one format chosen from the three numbers."""
+    decimals = _decimals([entry["value"], entry.get("low"), entry.get("high")])
+    interval = _format_interval(entry, decimals)
+    return _format_value(entry["value"], decimals) + (f" (95% CI {interval})" if interval else "")
+
+
+def _metric_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
+    """Rows of a metrics section: each metric's value and interval share their format (metrics differ in kind)."""
+    formatted = []
+    for row in rows:
+        decimals = _decimals([row["value"], row.get("low"), row.get("high")])
+        formatted.append([str(row["metric"]), _format_value(row["value"], decimals), _format_interval(row, decimals)])
+    return formatted
 
 
 def _md(text: Any) -> str:
@@ -161,15 +219,16 @@ def _md(text: Any) -> str:
 
 def _md_table(columns: list[str], rows: list[list[Any]]) -> list[str]:
     lines = ["| " + " | ".join(_md(c) for c in columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(_md(_format_value(v)) for v in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(_md(v) for v in row) + " |" for row in _format_columns(rows)]
     return lines
 
 
 def _html_table(columns: list[str], rows: list[list[Any]]) -> str:
     e = html.escape
     head = "".join(f"<th>{e(str(c))}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{e(_format_value(v))}</td>" for v in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    body = "".join("<tr>" + "".join(f"<td>{e(v)}</td>" for v in row) + "</tr>" for row in _format_columns(rows))
+    # The box scrolls sideways when the table is wider than the page (many columns), not the page.
+    return f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def _slug(text: str) -> str:
@@ -184,7 +243,8 @@ _PAGE = """<!DOCTYPE html>
 body {{ font-family: system-ui, sans-serif; max-width: 1000px; margin: 2em auto; padding: 0 1em; color: #222; }}
 h1 {{ font-size: 1.6em; }} h2 {{ font-size: 1.2em; border-bottom: 1px solid #ddd; padding-bottom: .2em; }}
 .headline {{ font-size: 1.2em; }} .note {{ color: #555; }}
-table {{ border-collapse: collapse; margin: .5em 0; font-size: .9em; }}
+.table-wrap {{ overflow-x: auto; max-width: 100%; margin: .5em 0; }}
+table {{ border-collapse: collapse; font-size: .9em; }}
 th, td {{ border: 1px solid #ccc; padding: .25em .6em; text-align: left; }}
 th {{ background: #f4f4f4; }}
 img.plot {{ max-width: 100%; }}

@@ -55,6 +55,10 @@ class Report:
     metrics: dict[str, dict[str, float]]
     sections: list[Section] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
+    # Written beside the report, never into report.json: per-example predictions (a DataFrame) and
+    # extra JSON files the metrics came from (name -> JSON value).
+    predictions: Any = field(default=None, repr=False, compare=False)
+    artifacts: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.primary_metric not in self.metrics:
@@ -67,7 +71,8 @@ class Report:
         return self.metrics[self.primary_metric]
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+        return _jsonable({"solution": self.solution, "title": self.title, "primary_metric": self.primary_metric,
+                          "metrics": self.metrics, "sections": [asdict(s) for s in self.sections], "info": self.info})
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=1, allow_nan=True)
@@ -140,7 +145,7 @@ def highlighted_text_section(title: str, items: list[tuple[str, list[str], list[
     """Texts shown word by word with a weight each (-1: strongly against, +1: strongly for), as
     token attributions are. Items are (caption, tokens, weights); weights are clipped to [-1, 1].
 
-    >>> highlighted_text_section("Why", [("a review", ["good", "film"], [0.9, 0.0])]).data["items"][0]["weights"]
+    >>> highlighted_text_section("Why", [("an example", ["good", "value"], [0.9, 0.0])]).data["items"][0]["weights"]
     [0.9, 0.0]
     """
     rows = []

@@ -1,46 +1,50 @@
 """The Solution base class: one workflow (fit, evaluate, predict, save, export) for every domain.
 
-A domain subclass fills in a few hooks:
+A domain subclass fills in a few hooks; each returns what the next one needs:
 
-    load_examples(source, recipe, schema)  -> Examples      read the user's data
-    make_schema(splits, recipe)            -> dict          what the model must know (JSON)
+    load_examples(source, recipe, schema)  -> Examples      read the user's data (what the loader
+                                                             found about it travels in Examples.found)
+    make_schema(splits, recipe)            -> dict          what the model must know about its inputs (JSON)
     build_model(schema, recipe)            -> keras.Model   raw inputs in, probabilities out
     make_dataset(split, schema, recipe, training) -> tf.data.Dataset
     loss_and_metrics(schema, recipe)       -> (loss, metrics)
-    evaluate_split(split, scores, train)   -> Evaluation    metrics and report sections
+    evaluate_split(split, scores, train, decision) -> Evaluation   metrics and report sections
     read_inputs(source, schema, chunk_size) -> iterator of InputChunk   for predict
-    prediction_rows(chunk, scores)         -> DataFrame
+    prediction_rows(chunk, scores, decision) -> DataFrame
 
-and optionally `training_phases` (transfer learning), `split` (how examples are
-split; default stratified by label), `labelled_split` (labelled data to one
-test split), `inference_model` (what is saved and predicts: the trained model
-plus post-processing such as non-maximum suppression), `adapt_model` (fit a
-vocabulary or other data-dependent layers on the training split), `make_optimizer`
-(default AdamW with the recipe's schedule) and `input_signature`.
-The base class owns seeds, splits, training with checkpoints, the report
-frame, run directories and export. Like a scikit-learn estimator, `__init__`
-only stores its arguments; learned state ends in `_`.
+and optionally `choose_decision` (a threshold or operating point chosen on validation
+scores after training: saved as decision.json, overridden by --threshold), `training_phases`
+(transfer learning), `split` (default stratified by label), `labelled_split` (labelled data
+to one test split), `extend_model` (a second network trained after the first, through
+core.training), `inference_model` (what is saved and predicts: the trained model plus
+post-processing such as non-maximum suppression), `adapt_model` (fit a vocabulary or other
+data-dependent layers on the training split), `make_optimizer` and `model_scores`.
+
+Capabilities are class attributes that the command line, `ksol list` and the contract
+test read: `accepts` (what predict takes: "files", "rows", "texts"), `export_formats`
+and `has_threshold`. The base class owns seeds, splits, training with checkpoints, the
+decision, run files and export. Like a scikit-learn estimator, `__init__` only stores
+its arguments; learned state ends in `_` and is set by `fit` (or `load`) only.
 """
 
 from __future__ import annotations
 
 import csv
-import json
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Iterator
+from typing import Any, Callable, ClassVar, Iterator
 
 import numpy as np
 
-from solutions.core.config import Recipe, load_recipe, recipe_differences
+from solutions.core.config import Recipe, load_recipe, read_saved_recipe, recipe_differences, write_recipe_file
 from solutions.core.datasets import DataSource, resolve_data
-from solutions.core.errors import ConfigError, DataError, NotFittedError, UsageError
-from solutions.core.report import Report, Section, lines_section, metrics_section, table_section
-from solutions.core.runs import (
-    MODEL_FILE, atomic_path, atomic_write_json, atomic_write_text, check_run_dir, environment, read_json,
-)
+from solutions.core.decision import DECISION_FILE, Decision, threshold_refused
+from solutions.core.errors import ConfigError, DataError, NotFittedError, UsageError, did_you_mean
+from solutions.core.report import Report, Section
+from solutions.core.report_frame import assemble_report, write_report_files
+from solutions.core.runs import MODEL_FILE, atomic_path, atomic_write_json, atomic_write_text, check_run_dir, environment, read_json
 from solutions.core.splits import Examples, Split, Splits, encode_example_labels, is_label_matrix, split_examples
 
 EXPORT_FORMATS = {"saved_model": "tf_saved_model", "onnx": "onnx", "litert": "litert"}
@@ -48,13 +52,15 @@ EXPORT_FORMATS = {"saved_model": "tf_saved_model", "onnx": "onnx", "litert": "li
 
 @dataclass
 class Evaluation:
-    """What a domain's evaluation returns: metrics (first is headline unless named) and sections."""
+    """What a domain's evaluation returns: metrics (first is headline unless named), sections,
+    baselines of the same split, per-example predictions (a DataFrame) and extra JSON files."""
 
     metrics: dict[str, dict[str, float]]
     sections: list[Section]
     primary_metric: str
     baselines: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     predictions: Any = None
+    artifacts: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,31 @@ class InputChunk:
     x: Any
     failures: tuple[tuple[str, str], ...] = ()
     meta: Any = None
+
+
+@dataclass(frozen=True)
+class Trainer:
+    """Trains one more network of a solution through core.training, in the run's checkpoint folder.
+
+    `extend_model` receives one: `trainer(model, train_data, val_data, loss, metrics, recipe, name)`
+    trains through the same loop as the main model (checkpoints in checkpoints/<name>/, --resume,
+    early stopping on the recipe's monitor) and returns (model, TrainingResult).
+    """
+
+    checkpoint_dir: Path | None
+    resume: bool
+    progress: bool
+    custom_objects: dict[str, Any]
+    optimizer_factory: Callable[..., Any]
+
+    def __call__(self, model, train_data, val_data, loss, metrics, recipe: Recipe, name: str, steps_per_epoch: int):
+        from solutions.core.training import Phase, checkpoint_exists, train
+
+        folder = None if self.checkpoint_dir is None else self.checkpoint_dir / name
+        resume = self.resume and folder is not None and checkpoint_exists(folder)
+        return train(model, train_data, val_data, recipe=recipe, phases=[Phase(name, recipe.epochs, recipe.learning_rate)],
+                     loss=loss, metrics=metrics, steps_per_epoch=steps_per_epoch, checkpoint_dir=folder, resume=resume,
+                     progress=self.progress, custom_objects=self.custom_objects, optimizer_factory=self.optimizer_factory)
 
 
 class Solution:
@@ -88,6 +119,10 @@ class Solution:
     sample_data: ClassVar[str] = ""
     min_examples_per_class: ClassVar[int] = 5
     prediction_chunk_size: ClassVar[int] = 512
+    # Capabilities, read by the command line, `ksol list` and the contract test.
+    accepts: ClassVar[frozenset[str]] = frozenset({"files"})  # what predict takes: "files", "rows", "texts"
+    export_formats: ClassVar[tuple[str, ...]] = tuple(EXPORT_FORMATS)
+    has_threshold: ClassVar[bool] = False  # a decision threshold that --threshold overrides
 
     def __init__(self, recipe: str | Path | Recipe = "default", **overrides: Any):
         self.recipe = recipe
@@ -109,9 +144,20 @@ class Solution:
         return Split("test", examples.x, encode_example_labels(examples, class_names, where), examples.ids, examples.targets,
                      examples.groups)
 
+    def extend_model(self, model, splits: Splits, schema: dict[str, Any], recipe: Recipe, trainer: Trainer):
+        """A second network trained after the first (through `trainer`) and joined to it.
+        Returns (model, training notes for the report). Default: the model as trained, no notes."""
+        return model, {}
+
     def inference_model(self, model, schema: dict[str, Any], recipe: Recipe):
         """The model that is saved and predicts, built from the trained one (default: the same model)."""
         return model
+
+    def choose_decision(self, splits: Splits, score: Callable[[Any], np.ndarray], schema: dict[str, Any],
+                        recipe: Recipe) -> Decision | None:
+        """The decision made after training, from `score(x)` (the model's scores) on the validation
+        split (and, where a domain needs them, the training split). Default: none."""
+        return None
 
     def make_schema(self, splits: Splits, recipe: Recipe) -> dict[str, Any]:
         return {"class_names": list(splits.class_names)}
@@ -140,13 +186,13 @@ class Solution:
 
         return [Phase("train", recipe.epochs, recipe.learning_rate)]
 
-    def evaluate_split(self, split: Split, scores: np.ndarray, train: Split | None) -> Evaluation:
+    def evaluate_split(self, split: Split, scores: np.ndarray, train: Split | None, decision: Decision | None) -> Evaluation:
         raise NotImplementedError
 
     def read_inputs(self, source: Any, schema: dict[str, Any], chunk_size: int) -> Iterator[InputChunk]:
         raise NotImplementedError
 
-    def prediction_rows(self, chunk: InputChunk, scores: np.ndarray):
+    def prediction_rows(self, chunk: InputChunk, scores: np.ndarray, decision: Decision | None):
         raise NotImplementedError
 
     def example_inputs(self, schema: dict[str, Any], n: int = 4) -> Any:
@@ -176,8 +222,11 @@ class Solution:
             return self.recipe
         return load_recipe(self.recipe_class, self.recipe, self.overrides)
 
+    def check_before_fit(self, recipe: Recipe) -> None:
+        """Checks that need no data (a local weights folder exists, say), run before anything is read or written."""
+
     def fit(self, data: str | Path | DataSource, *, run_dir: str | Path | None = None, resume: bool = False, progress: bool = True, callbacks: list[Any] | None = None):
-        """Load `data`, split it, build the model and train it. Returns self.
+        """Load `data`, split it, build the model, train it and choose its decision. Returns self.
 
         With `run_dir`, a checkpoint is written there after every epoch and
         `resume=True` continues an interrupted run from it.
@@ -187,6 +236,7 @@ class Solution:
 
         timings: dict[str, float] = {}
         recipe = self.resolve_recipe()
+        self.check_before_fit(recipe)
         checkpoint_dir = Path(run_dir) / "checkpoints" if run_dir is not None else None
         if resume:
             if checkpoint_dir is None or not checkpoint_exists(checkpoint_dir):
@@ -194,7 +244,8 @@ class Solution:
                     f"--resume found no checkpoint in {checkpoint_dir or '(no run directory given)'}. "
                     "Pass --out with the folder of the interrupted run, or start again without --resume."
                 )
-            saved = self.recipe_class(**_read_yaml(Path(run_dir) / "recipe.yaml")) if (Path(run_dir) / "recipe.yaml").is_file() else None
+            saved_file = Path(run_dir) / "recipe.yaml"
+            saved = self.recipe_class(**read_saved_recipe(saved_file)) if saved_file.is_file() else None
             if saved is not None and recipe_differences(saved, recipe):
                 diffs = ", ".join(f"{k}: saved {a!r}, now {b!r}" for k, (a, b) in recipe_differences(saved, recipe).items())
                 raise ConfigError(f"--resume must use the recipe the run started with; these keys differ: {diffs}.")
@@ -207,8 +258,9 @@ class Solution:
         schema = self.make_schema(splits, recipe)
         timings["load_data_seconds"] = time.perf_counter() - started
         if run_dir is not None and not resume:
-            _write_yaml(Path(run_dir) / "recipe.yaml", recipe.to_dict())
+            write_recipe_file(Path(run_dir) / "recipe.yaml", recipe.to_dict())
         set_seed(recipe.seed)
+        trainer = Trainer(checkpoint_dir, resume, progress, self.custom_objects(), self.make_optimizer)
         with strategy_scope(strategy):
             model = self.build_model(schema, recipe)
             self.adapt_model(model, splits.train, schema, recipe)
@@ -226,9 +278,13 @@ class Solution:
                 resume=resume, class_weight=class_weight, progress=progress, custom_objects=self.custom_objects(), callbacks=callbacks,
                 optimizer_factory=self.make_optimizer,
             )
-        timings["fit_seconds"] = result.seconds
-        model = self.inference_model(model, schema, recipe)
+            model = self.inference_model(model, schema, recipe)
+            model, notes = self.extend_model(model, splits, schema, recipe, trainer)
+        timings["fit_seconds"] = time.perf_counter() - started - timings["load_data_seconds"]
         self._recipe, self.model_, self.schema_, self.splits_, self.training_ = recipe, model, schema, splits, result
+        self.training_notes_ = dict(notes)
+        self.decision_ = None
+        self.decision_ = self.choose_decision(splits, self.model_scores, schema, recipe)
         self.data_ = {"spec": source.spec, "name": source.name, "fingerprint": self._fingerprint(source, examples),
                       "summary": splits.summary()}
         self.timings_ = timings
@@ -237,7 +293,6 @@ class Solution:
     def evaluate(self, data: str | Path | DataSource | None = None) -> Report:
         """A report on the held-out test split (no argument) or on other labelled data."""
         self._check_fitted()
-        started = time.perf_counter()
         if data is None:
             if getattr(self, "splits_", None) is None:
                 raise UsageError("This solution was loaded from a run directory; pass the data to evaluate on.")
@@ -257,63 +312,71 @@ class Solution:
                             "dropped": {"count": len(examples.dropped), "examples": [list(d) for d in examples.dropped[:20]]}}
             train, data_name = None, source.name
         scores = self.predict_scores(split.x)
-        evaluation = self.evaluate_split(split, scores, train)
-        report = self._assemble_report(evaluation, data_name, data_summary, train is None)
-        self.last_predictions_ = evaluation.predictions
-        self.timings_ = {**getattr(self, "timings_", {}), "evaluate_seconds": time.perf_counter() - started}
-        return report
+        evaluation = self.evaluate_split(split, scores, train, self.decision_)
+        training = getattr(self, "training_", None)
+        return assemble_report(
+            solution=self.name, title=self.title, evaluation=evaluation, data_name=data_name, data_summary=data_summary,
+            new_data=train is None, recipe=self._recipe.to_dict(), history=None if training is None else training.history,
+            training=None if training is None else {"epochs_done": training.epochs_done, "best_epoch": training.best_epoch})
 
-    def predict_scores(self, x: Any) -> np.ndarray:
-        """Class probabilities for model-ready inputs."""
+    def model_scores(self, x: Any) -> np.ndarray:
+        """The model's outputs for model-ready inputs, before any decision-dependent step (calibration)."""
         self._check_fitted()
         batch = max(32, self._recipe.batch_size)
         return np.asarray(self.model_.predict(x, batch_size=batch, verbose=0))
 
-    def predict(self, inputs: Any, chunk_size: int = 512):
-        """Predictions for raw inputs (paths, a folder, arrays) as a pandas DataFrame."""
+    def predict_scores(self, x: Any) -> np.ndarray:
+        """Class probabilities for model-ready inputs (default: the model's scores)."""
+        return self.model_scores(x)
+
+    def decision_for(self, threshold: float | None) -> Decision | None:
+        """The run's decision, or the same with every threshold replaced by `threshold` (--threshold)."""
+        self._check_fitted()
+        if threshold is None:
+            return self.decision_
+        if not self.has_threshold:
+            raise threshold_refused(self.name, threshold)
+        if self.decision_ is None:
+            raise UsageError(f"This {self.name} run has no decision.json, so there is no threshold to override. "
+                             "Train it again with this version of keras-solutions.")
+        return self.decision_.with_threshold(threshold)
+
+    def predict(self, inputs: Any, chunk_size: int | None = None, threshold: float | None = None):
+        """Predictions for raw inputs (paths, a folder, arrays) as a pandas DataFrame.
+
+        Inputs that could not be read are listed in the frame's `attrs["failures"]` as (input, reason).
+        """
         import pandas as pd
 
-        self._check_fitted()
+        decision = self.decision_for(threshold)
         frames, failures = [], []
-        for chunk in self.read_inputs(inputs, self.schema_, chunk_size):
+        for chunk in self.read_inputs(inputs, self.schema_, chunk_size or self.prediction_chunk_size):
             failures.extend(chunk.failures)
             if len(chunk.ids):
-                frames.append(self.prediction_rows(chunk, self.predict_scores(chunk.x)))
-        self.prediction_failures_ = failures
+                frames.append(self.prediction_rows(chunk, self.predict_scores(chunk.x), decision))
         if not frames:
             raise DataError(f"No readable inputs to predict on in {inputs!r}." + _failure_hint(failures))
-        return pd.concat(frames, ignore_index=True)
+        frame = pd.concat(frames, ignore_index=True)
+        frame.attrs["failures"] = failures
+        return frame
 
-    def predict_texts(self, texts: list[str]):
-        """Predictions for texts given directly (`ksol predict RUN --text "..."`), as a DataFrame."""
-        raise UsageError(f"--text is for solutions that read text; {self.name} does not. "
-                         "Pass the inputs with --data instead.")
-
-    def predict_record(self, record: dict[str, Any], threshold: float | None = None) -> dict[str, Any]:
-        """The prediction for one raw row given as a dict of column -> value (table domains)."""
-        raise UsageError(f"--row is for solutions that score table rows; {self.name} predicts from files. "
-                         "Pass the inputs with --data instead.")
-
-    def predict_to_csv(self, inputs: Any, out: Path, chunk_size: int = 512, progress: bool = True,
+    def predict_to_csv(self, inputs: Any, out: Path, chunk_size: int | None = None, progress: bool = True,
                        threshold: float | None = None) -> dict[str, Any]:
         """Stream predictions for `inputs` into the CSV `out` chunk by chunk (bounded memory).
 
-        `threshold` is for domains whose predictions have one (a detector's minimum
-        score); the others refuse it rather than ignore it.
+        `threshold` replaces the run's decision threshold (solutions with `has_threshold`);
+        the others refuse it rather than ignore it.
         """
-        self._check_fitted()
-        if threshold is not None:
-            raise UsageError(f"--threshold is not used by {self.name}: its predictions have no score threshold. "
-                             f"Received: --threshold {threshold}. Leave it out.")
+        decision = self.decision_for(threshold)
         rows, failures, began = 0, [], time.perf_counter()
         with atomic_path(Path(out)) as tmp:
             with open(tmp, "w", newline="", encoding="utf-8") as handle:
                 header_written = False
-                for chunk in self.read_inputs(inputs, self.schema_, chunk_size):
+                for chunk in self.read_inputs(inputs, self.schema_, chunk_size or self.prediction_chunk_size):
                     failures.extend(chunk.failures)
                     if not len(chunk.ids):
                         continue
-                    frame = self.prediction_rows(chunk, self.predict_scores(chunk.x))
+                    frame = self.prediction_rows(chunk, self.predict_scores(chunk.x), decision)
                     frame.to_csv(handle, header=not header_written, index=False, quoting=csv.QUOTE_MINIMAL)
                     header_written = True
                     rows += len(frame)
@@ -323,17 +386,23 @@ class Solution:
                 raise DataError(f"No readable inputs to predict on in {inputs!r}." + _failure_hint(failures))
         seconds = time.perf_counter() - began
         return {"rows": rows, "skipped": [list(f) for f in failures], "seconds": seconds,
-                "rows_per_second": rows / seconds if seconds else float("nan"), "out": str(out)}
+                "rows_per_second": rows / seconds if seconds else float("nan"), "out": str(out),
+                **({"threshold": decision.threshold} if decision is not None and decision.threshold is not None else {})}
 
     # ------------------------------------------------------------ persistence
-    def save(self, run_dir: str | Path, command: list[str] | None = None) -> Path:
-        """Write model.keras, recipe.yaml, schema.json, history.csv and manifest.json to `run_dir`."""
+    def save(self, run_dir: str | Path, command: list[str] | None = None, timings: dict[str, float] | None = None) -> Path:
+        """Write model.keras, recipe.yaml, schema.json, decision.json, history.csv and manifest.json to `run_dir`.
+
+        `timings` adds to the fit's timings in the manifest (evaluation and total seconds, say).
+        """
         self._check_fitted()
         run_dir = Path(run_dir)
         with atomic_path(run_dir / MODEL_FILE) as tmp:
             self.model_.save(tmp)
-        _write_yaml(run_dir / "recipe.yaml", self._recipe.to_dict())
+        write_recipe_file(run_dir / "recipe.yaml", self._recipe.to_dict())
         atomic_write_json(run_dir / "schema.json", self.schema_)
+        if self.decision_ is not None:
+            atomic_write_json(run_dir / DECISION_FILE, self.decision_.to_dict())
         training = getattr(self, "training_", None)
         if training is not None:
             import pandas as pd
@@ -348,7 +417,7 @@ class Solution:
                 "epochs_done": training.epochs_done, "best_epoch": training.best_epoch,
                 "stopped_early": training.stopped_early, "resumed_from_epoch": training.resumed_from_epoch,
             },
-            "timings": getattr(self, "timings_", {}),
+            "timings": {**getattr(self, "timings_", {}), **(timings or {})},
             "command": command if command is not None else sys.argv,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "environment": environment(),
@@ -358,11 +427,7 @@ class Solution:
 
     def write_report(self, out_dir: str | Path, report: Report) -> dict[str, Path]:
         """Write report.json, metrics.json, report.md, report.html, figures/ (and predictions.csv) to `out_dir`."""
-        out_dir = Path(out_dir)
-        paths = write_report_files(out_dir, report)
-        if getattr(self, "last_predictions_", None) is not None:
-            atomic_write_text(out_dir / "predictions.csv", self.last_predictions_.to_csv(index=False))
-        return paths
+        return write_report_files(Path(out_dir), report)
 
     @classmethod
     def load(cls, run_dir: str | Path) -> "Solution":
@@ -373,7 +438,7 @@ class Solution:
         manifest = read_json(run_dir / "manifest.json")
         if cls.name and manifest.get("solution") != cls.name:
             raise UsageError(f"{run_dir} holds a {manifest.get('solution')!r} run, not {cls.name!r}.")
-        recipe = cls.recipe_class(**_read_yaml(run_dir / "recipe.yaml"))
+        recipe = cls.recipe_class(**read_saved_recipe(run_dir / "recipe.yaml"))
         solution = cls(recipe)
         try:
             model = keras.saving.load_model(run_dir / MODEL_FILE, safe_mode=True, custom_objects=solution.custom_objects())
@@ -384,20 +449,28 @@ class Solution:
             ) from None
         solution._recipe, solution.model_ = recipe, model
         solution.schema_ = read_json(run_dir / "schema.json")
+        decision_file = run_dir / DECISION_FILE
+        solution.decision_ = Decision.from_dict(read_json(decision_file)) if decision_file.is_file() else None
         solution.splits_ = None
         solution.data_ = manifest.get("data", {})
         return solution
 
     def export(self, path: str | Path, format: str = "saved_model") -> dict[str, Any]:
-        """Export the model (saved_model, onnx or litert) and check it matches the Keras model on a batch."""
+        """Export the model (one of `export_formats`) and check it matches the Keras model on a batch."""
         from solutions.core.exporting import export_and_verify
 
         self._check_fitted()
         if format not in EXPORT_FORMATS:
-            from solutions.core.errors import did_you_mean
-
             raise UsageError(f"--format must be one of {', '.join(EXPORT_FORMATS)}. Received: {format!r}." + did_you_mean(format, EXPORT_FORMATS))
+        if format not in self.export_formats:
+            supported = ", ".join(self.export_formats) or "none yet"
+            raise UsageError(f"--format {format} is not supported by {self.name} (supported: {supported}). "
+                             f"{self.export_limits()}")
         return export_and_verify(self.model_, Path(path), EXPORT_FORMATS[format], self.example_inputs(self.schema_))
+
+    def export_limits(self) -> str:
+        """Why some export formats are not offered, in one or two sentences (default: nothing to add)."""
+        return ""
 
     # -------------------------------------------------------------- internals
     def _check_fitted(self) -> None:
@@ -413,78 +486,6 @@ class Solution:
         if source.path is not None:
             return fingerprint_path(source.path)
         return fingerprint_arrays(np.asarray(examples.x), np.asarray(examples.labels))
-
-    def _assemble_report(self, evaluation: Evaluation, data_name: str, data_summary: dict, new_data: bool) -> Report:
-        sections = [metrics_section("Headline metrics (test)", evaluation.metrics,
-                                    "95% intervals from 1,000 bootstrap resamples of the test set.")]
-        if evaluation.baselines:
-            rows = [[name] + [values.get(m, {}).get("value", float("nan")) for m in evaluation.metrics]
-                    for name, values in evaluation.baselines.items()]
-            rows.insert(0, ["this model"] + [evaluation.metrics[m]["value"] for m in evaluation.metrics])
-            sections.append(table_section("Baselines on the same split", ["model", *evaluation.metrics], rows,
-                                          "Simple models trained on the same training split and scored on the same test split."))
-        elif new_data:
-            sections.append(Section("Baselines", "text", {"text": "Not computed: this report evaluates a saved model on new data, which has no training split to fit baselines on."}))
-        sections.extend(evaluation.sections)
-        training = getattr(self, "training_", None)
-        if training is not None and training.history:
-            sections.extend(_training_curves(training.history))
-        sections.append(_data_summary_section(data_summary))
-        env = environment()
-        sections.append(table_section("Environment", ["component", "version"], [[k, v] for k, v in env.items()]))
-        metrics = dict(evaluation.metrics)
-        for name, values in evaluation.baselines.items():
-            for metric, entry in values.items():
-                metrics[f"baseline/{name}/{metric}"] = entry
-        return Report(
-            solution=self.name, title=f"{self.title}: {data_name}", primary_metric=evaluation.primary_metric,
-            metrics=metrics, sections=sections,
-            info={"data": data_name, "recipe": self._recipe.to_dict(), "environment": env,
-                  "training": None if training is None else {"epochs_done": training.epochs_done, "best_epoch": training.best_epoch}},
-        )
-
-
-def write_report_files(out_dir: Path, report: Report) -> dict[str, Path]:
-    """Render a report value into `out_dir`: report.json, metrics.json, report.md, report.html, figures/."""
-    from solutions.core.render import render_figures, render_html, render_markdown
-
-    out_dir = Path(out_dir)
-    with atomic_path(out_dir / "figures") as tmp:
-        tmp.mkdir()
-        for name, data in render_figures(report).items():
-            (tmp / name).write_bytes(data)
-    atomic_write_text(out_dir / "report.json", report.to_json())
-    atomic_write_json(out_dir / "metrics.json", {"primary_metric": report.primary_metric, "metrics": report.metrics})
-    atomic_write_text(out_dir / "report.md", render_markdown(report, "figures"))
-    atomic_write_text(out_dir / "report.html", render_html(report))
-    return {"json": out_dir / "report.json", "md": out_dir / "report.md", "html": out_dir / "report.html"}
-
-
-def _training_curves(history: list[dict[str, Any]]) -> list[Section]:
-    epochs = [h["epoch"] for h in history]
-    sections = []
-    names = sorted({k for h in history for k in h if k.startswith("val_")})
-    for val_name in names:
-        name = val_name[4:]
-        series = [{"name": f"train {name}", "x": epochs, "y": [h.get(name, float("nan")) for h in history]},
-                  {"name": f"validation {name}", "x": epochs, "y": [h.get(val_name, float("nan")) for h in history], "style": "--"}]
-        sections.append(lines_section(f"Training curve: {name}", series, "epoch", name))
-    return sections
-
-
-def _data_summary_section(summary: dict[str, Any]) -> Section:
-    splits = summary.get("splits", {})
-    classes = sorted({c for s in splits.values() for c in s["classes"]})
-    rows = [[c] + [splits[s]["classes"].get(c, 0) for s in splits] for c in classes]
-    rows.append(["total"] + [splits[s]["size"] for s in splits])
-    dropped = summary.get("dropped", {})
-    notes = list(summary.get("notes", []))
-    if dropped.get("count"):
-        reasons = ", ".join(f"{reason}: {n}" for reason, n in dropped.get("by_reason", {}).items())
-        notes.append(f"{dropped['count']} inputs were dropped ({reasons}).")
-    else:
-        notes.append("No inputs were dropped.")
-    return table_section("Data", ["class", *splits], rows, "; ".join(n.rstrip(".") for n in notes) + ".")
 
 
 def _balanced_class_weight(y: np.ndarray, n_classes: int) -> dict[int, float]:
@@ -502,16 +503,3 @@ def _failure_hint(failures: list[tuple[str, str]]) -> str:
         return ""
     shown = "; ".join(f"{path}: {reason}" for path, reason in failures[:5])
     return f" {len(failures)} inputs could not be read: {shown}."
-
-
-def _write_yaml(path: Path, values: dict[str, Any]) -> None:
-    import yaml
-
-    atomic_write_text(path, yaml.safe_dump(values, sort_keys=False))
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    import yaml
-
-    values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}

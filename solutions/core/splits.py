@@ -36,12 +36,15 @@ class Examples:
     `labels` holds raw label values (strings or numbers as found in the data);
     `given_split`, when not None, holds "train", "val" or "test" per example.
     `dropped` lists (id, reason) for inputs the loader skipped.
-    A label may also be an array of labels (the objects in one image, say);
+    A label may also be an array of labels (one per object in an example);
     `targets`, when not None, holds per-example extras a domain trains on
-    beyond the labels (the boxes of those objects), as a list or an array.
+    beyond the labels (coordinates of those objects, say), as a list or an array.
     Multi-label data has `labels` as an (N, K) 0/1 matrix whose columns are
     `label_names`. `groups`, when not None, holds a group id per example
-    (a patient, say): splits never put one group in two splits.
+    (the person or device several examples came from, say): splits never put
+    one group in two splits.
+    `found` holds what the loader learned about the data beyond the examples (a table's
+    column layout, say); it travels on to the Splits, so `split` and `make_schema` read it.
     """
 
     x: Any
@@ -52,6 +55,7 @@ class Examples:
     targets: Any = None
     groups: np.ndarray | None = None
     label_names: tuple[str, ...] | None = None
+    found: dict[str, Any] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -66,6 +70,7 @@ class Examples:
             targets=None if self.targets is None else take(self.targets, index),
             groups=None if self.groups is None else self.groups[index],
             label_names=self.label_names,
+            found=self.found,
         )
 
 
@@ -101,6 +106,7 @@ class Splits:
     class_names: tuple[str, ...]
     dropped: tuple[tuple[str, str], ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    found: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         """Sizes and class balance of each split, and what the loader dropped."""
@@ -264,7 +270,7 @@ def split_examples(
 
     Splits the data already came with are kept; a missing validation split is
     carved from train, and a missing test split too. With `examples.groups`
-    (patient ids, say), no group may be in two given splits, and carved splits
+    (the source each example came from), no group may be in two given splits, and carved splits
     keep each group whole (StratifiedGroupKFold; GroupShuffleSplit for
     multi-label data); the result is checked and noted.
     """
@@ -320,7 +326,7 @@ def split_examples(
         notes.append(f"grouped split checked: none of the {len(set(examples.groups))} group ids appears in more than one split")
     return Splits(
         train=splits["train"], val=splits["val"], test=splits["test"],
-        class_names=class_names, dropped=examples.dropped, notes=tuple(notes),
+        class_names=class_names, dropped=examples.dropped, notes=tuple(notes), found=examples.found,
     )
 
 

@@ -14,6 +14,7 @@ from solutions.core.solution import Evaluation
 from solutions.core.splits import Split
 from solutions.tables.columns import categorical_text, feature_names
 from solutions.tables.baselines import gradient_boosting_scores
+from solutions.credit_scoring.metrics import brier_score, gini, ks_points, ks_statistic, population_stability_index
 from solutions.credit_scoring.scorecard import decision_cost, expected_cost_threshold
 from solutions.credit_scoring.woe import WOEScorecard
 
@@ -26,20 +27,20 @@ def credit_metrics(y: np.ndarray, p: np.ndarray, threshold: float, costs: tuple[
     cost = lambda a, b: decision_cost(a, b, threshold, *costs)  # noqa: E731
     entry = (lambda f: metric_entry(M.bootstrap_interval(f, y, p, seed=seed))) if intervals else (lambda f: metric_entry(f(y, p)))
     return {
-        "auc": entry(M.roc_auc), "gini": entry(M.gini), "ks": entry(M.ks_statistic),
-        "brier": entry(M.brier_score), "cost_per_applicant": entry(cost),
+        "auc": entry(M.roc_auc), "gini": entry(gini), "ks": entry(ks_statistic),
+        "brier": entry(brier_score), "cost_per_applicant": entry(cost),
         "approval_rate": metric_entry(float(np.mean(p < threshold))),
     }
 
 
-def evaluate_credit(solution, split: Split, p: np.ndarray, train: Split | None) -> Evaluation:
-    """The credit report for calibrated probabilities of default `p` on `split`."""
+def evaluate_credit(solution, split: Split, p: np.ndarray, train: Split | None, decision) -> Evaluation:
+    """The credit report for calibrated probabilities of default `p` on `split`, at the run's `decision`."""
     import pandas as pd
 
     recipe, schema = solution._recipe, solution.schema_
     y = np.asarray(split.y)
     costs = (recipe.cost_bad_approved, recipe.cost_good_refused)
-    threshold = solution.decision_threshold()
+    threshold = decision.threshold
     metrics = credit_metrics(y, p, threshold, costs, recipe.seed)
     points = solution.points(p)
 
@@ -55,11 +56,11 @@ def evaluate_credit(solution, split: Split, p: np.ndarray, train: Split | None) 
             baselines[name] = credit_metrics(y, values, bayes, costs, recipe.seed, intervals=False)
 
     sections = [
-        _decision_section(solution, y, p, threshold, costs),
+        _decision_section(decision.rule, y, p, threshold, costs),
         _ks_section(y, points),
         _roc_section(y, {"this model": p, **baseline_p}),
-        _calibration_section(y, solution.raw_probabilities(split.x), p, schema.get("calibration", {})),
-        _bands_section(solution, y, points),
+        _calibration_section(y, solution.raw_probabilities(split.x), p, decision.details["calibration"]),
+        _bands_section(solution, decision.details["scorecard"], y, points),
         histogram_section("Score distribution by outcome", {"good": points[y == 0], "bad": points[y == 1]}, "score (points)",
                           note="Scorecard points: higher is better."),
     ]
@@ -70,20 +71,19 @@ def evaluate_credit(solution, split: Split, p: np.ndarray, train: Split | None) 
                                       "Under 0.02: not predictive; 0.1-0.3: medium; above 0.3: strong."))
     if recipe.group_column:
         sections.append(_group_section(split.x[recipe.group_column], y, p, points, threshold, costs, recipe.group_column))
-    sections.append(_reasons_section(solution, split, p, points))
+    sections.append(_reasons_section(solution, split, p, points, threshold))
     predictions = pd.DataFrame({"id": split.ids, "true": [schema["class_names"][i] for i in y], "probability_bad": p,
                                 "score": np.round(points, 1), "band": solution.bands(points),
                                 "decision": np.where(p < threshold, "approve", "refuse")})
     return Evaluation(metrics=metrics, sections=sections, primary_metric="auc", baselines=baselines, predictions=predictions)
 
 
-def _decision_section(solution, y, p, threshold, costs):
+def _decision_section(rule: str, y, p, threshold, costs):
     rows = []
     for t in sorted({0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, threshold}):
         approved = p < t
         rows.append(["chosen" if t == threshold else "", t, float(approved.mean()),
                      float(y[approved].mean()) if approved.any() else float("nan"), decision_cost(y, p, t, *costs)])
-    rule = solution.schema_["decision"]["rule"]
     why = ("the least expected cost with calibrated probabilities: approve when P(bad) < "
            f"{costs[1]:g} / ({costs[1]:g} + {costs[0]:g})" if rule == "expected_cost"
            else "the least cost on the validation applicants")
@@ -93,8 +93,8 @@ def _decision_section(solution, y, p, threshold, costs):
 
 
 def _ks_section(y, points):
-    data = M.ks_points(y, points)
-    ks = M.ks_statistic(y, -points)
+    data = ks_points(y, points)
+    ks = ks_statistic(y, -points)
     return lines_section(f"KS plot (KS = {ks:.3f})", [
         {"name": "bad applicants", "x": data["score"], "y": data["positive"]},
         {"name": "good applicants", "x": data["score"], "y": data["negative"]},
@@ -115,14 +115,13 @@ def _calibration_section(y, raw, calibrated, params: dict[str, Any]):
     series = []
     for name, values in (("before calibration", raw), (f"after ({params.get('method', 'none')})", calibrated)):
         bins = M.reliability_bins(y, values, 10)
-        series.append({"name": f"{name}, Brier {M.brier_score(y, values):.3f}", "x": bins["predicted"], "y": bins["observed"]})
+        series.append({"name": f"{name}, Brier {brier_score(y, values):.3f}", "x": bins["predicted"], "y": bins["observed"]})
     series.append({"name": "perfect calibration", "x": [0, 1], "y": [0, 1], "style": "--"})
     return lines_section("Calibration curve", series, "mean predicted P(bad)", "observed bad rate",
                          "Calibration is fitted on the validation split and shown here on the test split.")
 
 
-def _bands_section(solution, y, points):
-    card = solution.schema_["scorecard"]
+def _bands_section(solution, card: dict[str, Any], y, points):
     bands = solution.bands(points)
     edges = [-np.inf, *card["band_edges"], np.inf]
     rows = []
@@ -141,14 +140,14 @@ def _bands_section(solution, y, points):
 def _stability_section(solution, train: Split, split: Split, points):
     schema = solution.schema_
     train_points = solution.points(solution.predict_scores(train.x)[:, 0])
-    rows = [["score", float(M.population_stability_index(train_points, points))]]
+    rows = [["score", float(population_stability_index(train_points, points))]]
     numeric = {s["name"] for s in schema["numeric"]}
     for column in feature_names(schema):
         if column in numeric:
-            value = M.population_stability_index(train.x[column].to_numpy(float), split.x[column].to_numpy(float))
+            value = population_stability_index(train.x[column].to_numpy(float), split.x[column].to_numpy(float))
         else:
-            value = M.population_stability_index(categorical_text(train.x[column]).to_numpy(str),
-                                                 categorical_text(split.x[column]).to_numpy(str), categorical=True)
+            value = population_stability_index(categorical_text(train.x[column]).to_numpy(str),
+                                               categorical_text(split.x[column]).to_numpy(str), categorical=True)
         rows.append([column, float(value)])
     rows = [rows[0]] + sorted(rows[1:], key=lambda r: -r[1])
     return table_section("Population stability index, training vs test", ["what", "PSI"], rows,
@@ -175,8 +174,8 @@ def _group_section(values, y, p, points, threshold, costs, column: str):
                          "Compare approval rates with bad rates across groups to look for disparate outcomes.")
 
 
-def _reasons_section(solution, split: Split, p, points):
-    refused = np.flatnonzero(p >= solution.decision_threshold())
+def _reasons_section(solution, split: Split, p, points, threshold: float):
+    refused = np.flatnonzero(p >= threshold)
     picked = refused[np.argsort(-p[refused])][:N_REASON_ROWS] if len(refused) else np.argsort(-p)[:N_REASON_ROWS]
     frame = split.x.iloc[picked].reset_index(drop=True)
     reasons = solution.reason_codes(frame)

@@ -1,9 +1,9 @@
 """CreditScoringSolution: the credit hooks of the tabular workflow.
 
-After training (`fit`), the probabilities are calibrated on the validation
-applicants, the scorecard's bands are fixed from the training applicants'
-scores, and the approval threshold is chosen by the recipe's rule; all three
-are stored in schema.json beside the model.
+Its decision (`choose_decision`, after training) calibrates the probabilities on
+the validation applicants, fixes the scorecard's bands from the training
+applicants' scores and chooses the approval threshold by the recipe's rule; all
+three are stored in decision.json beside the model.
 """
 
 from __future__ import annotations
@@ -12,11 +12,13 @@ from typing import Any
 
 import numpy as np
 
+from solutions.core.decision import Decision
 from solutions.core.errors import ConfigError, DataError
 from solutions.core.solution import Evaluation, InputChunk
 from solutions.core.splits import Split
-from solutions.tables.columns import binary_labels, feature_names, label_text, record_to_inputs, reference_record
-from solutions.tables.solution import TabularSolution
+from solutions.tables.columns import binary_labels, feature_names, labels_as_text, reference_record
+from solutions.tables.inputs import record_to_inputs
+from solutions.tables.solution import LabelColumn, TabularSolution
 from solutions.credit_scoring import data, model as model_lib
 from solutions.credit_scoring.calibration import apply_calibration, fit_calibration
 from solutions.credit_scoring.recipe import CreditRecipe
@@ -60,9 +62,9 @@ class CreditScoringSolution(TabularSolution):
 
     def make_labels(self, values, column: str, source, recipe: CreditRecipe, schema: dict | None):
         """"bad"/"good" labels: by the recipe's bad_values, a good/bad target, or a two-valued one."""
-        text = label_text(values)
+        text = labels_as_text(values)
         distinct = sorted(set(text.tolist()))
-        bad_values = schema["bad_values"] if schema else list(label_text(recipe.bad_values))
+        bad_values = schema["bad_values"] if schema else list(labels_as_text(recipe.bad_values))
         if bad_values:
             unknown = [v for v in bad_values if v not in distinct] if schema is None else []
             if len(unknown) == len(bad_values):
@@ -77,12 +79,11 @@ class CreditScoringSolution(TabularSolution):
                 raise DataError(f"{error} For credit targets, say which values mean a bad outcome with "
                                 "--set bad_values=[VALUE,...] (every other value is good).") from None
             bad_values = [positive]
-        if schema is None:
-            self._bad_values_ = list(bad_values)
-        return np.where(np.isin(text, bad_values), BAD, GOOD).astype(object), BAD, GOOD
+        return LabelColumn(np.where(np.isin(text, bad_values), BAD, GOOD).astype(object), BAD, GOOD,
+                           found={"bad_values": list(bad_values)})
 
     def make_schema(self, splits, recipe: CreditRecipe) -> dict[str, Any]:
-        return {**super().make_schema(splits, recipe), "bad_values": self._bad_values_}
+        return {**super().make_schema(splits, recipe), "bad_values": splits.found["bad_values"]}
 
     # ----------------------------------------------------------- model
     def build_model(self, schema: dict[str, Any], recipe: CreditRecipe):
@@ -98,50 +99,44 @@ class CreditScoringSolution(TabularSolution):
 
         return MemberLoss(keras.losses.BinaryCrossentropy()), [MemberMeanAUC(name="auc")]
 
-    def fit(self, data_source, **kwargs):
-        """Train (see Solution.fit), then calibrate, fix the score bands and choose the threshold."""
-        super().fit(data_source, **kwargs)
-        recipe, splits = self._recipe, self.splits_
-        self.schema_["calibration"] = fit_calibration(recipe.calibration, self.raw_probabilities(splits.val.x),
-                                                      splits.val.y)
-        train_points = self.points(self.predict_scores(splits.train.x)[:, 0])
+    def choose_decision(self, splits, score, schema: dict[str, Any], recipe: CreditRecipe) -> Decision:
+        """Calibrate on the validation applicants, fix the score bands from the training applicants'
+        calibrated scores, and choose the approval threshold by the recipe's rule."""
+        calibration = fit_calibration(recipe.calibration, score(splits.val.x)[:, 0], splits.val.y)
+        calibrated = lambda x: apply_calibration(calibration, score(x)[:, 0])  # noqa: E731
+        train_points = score_points(calibrated(splits.train.x), recipe.base_score, recipe.base_odds, recipe.pdo)
         edges = list(recipe.band_edges) or quantile_band_edges(train_points, len(recipe.band_names))
-        self.schema_["scorecard"] = {"base_score": recipe.base_score, "base_odds": recipe.base_odds, "pdo": recipe.pdo,
-                                     "band_names": list(recipe.band_names), "band_edges": edges}
         if recipe.threshold_rule == "expected_cost":
             threshold = expected_cost_threshold(recipe.cost_bad_approved, recipe.cost_good_refused)
         else:
-            threshold = least_cost_threshold(splits.val.y, self.predict_scores(splits.val.x)[:, 0],
+            threshold = least_cost_threshold(splits.val.y, calibrated(splits.val.x),
                                              recipe.cost_bad_approved, recipe.cost_good_refused)
-        self.schema_["decision"] = {"rule": recipe.threshold_rule, "threshold": float(threshold),
-                                    "cost_bad_approved": recipe.cost_bad_approved,
-                                    "cost_good_refused": recipe.cost_good_refused}
-        return self
+        return Decision(rule=recipe.threshold_rule, thresholds={BAD: float(threshold)}, score_range=(0.0, 1.0), details={
+            "calibration": calibration,
+            "scorecard": {"base_score": recipe.base_score, "base_odds": recipe.base_odds, "pdo": recipe.pdo,
+                          "band_names": list(recipe.band_names), "band_edges": edges},
+            "cost_bad_approved": recipe.cost_bad_approved, "cost_good_refused": recipe.cost_good_refused})
 
     def raw_probabilities(self, x) -> np.ndarray:
         """The network's probability of default before calibration, per row."""
-        return self.scorer_.score(self.inputs(x))[:, 0]
+        return self.model_scores(x)[:, 0]
 
     def predict_scores(self, x) -> np.ndarray:
         """Calibrated probability of default per row, shape (n, 1)."""
         self._check_fitted()
-        calibration = self.schema_.get("calibration", {"method": "none"})
-        return apply_calibration(calibration, self.raw_probabilities(x)).reshape(-1, 1)
+        return apply_calibration(self.decision_.details["calibration"], self.raw_probabilities(x)).reshape(-1, 1)
 
     def points(self, p_bad: np.ndarray) -> np.ndarray:
         recipe = self._recipe
         return score_points(p_bad, recipe.base_score, recipe.base_odds, recipe.pdo)
 
     def bands(self, points: np.ndarray) -> np.ndarray:
-        card = self.schema_["scorecard"]
+        card = self.decision_.details["scorecard"]
         return assign_bands(points, card["band_edges"], card["band_names"])
 
-    def decision_threshold(self) -> float:
-        return float(self.schema_["decision"]["threshold"])
-
     # -------------------------------------------------------- evaluate
-    def evaluate_split(self, split: Split, scores: np.ndarray, train: Split | None) -> Evaluation:
-        return evaluate_credit(self, split, np.asarray(scores)[:, 0], train)
+    def evaluate_split(self, split: Split, scores: np.ndarray, train: Split | None, decision: Decision) -> Evaluation:
+        return evaluate_credit(self, split, np.asarray(scores)[:, 0], train, decision)
 
     # ---------------------------------------------------- reason codes
     def reason_codes(self, x, n: int | None = None) -> list[list[str]]:
@@ -167,14 +162,14 @@ class CreditScoringSolution(TabularSolution):
         return reasons
 
     # --------------------------------------------------------- predict
-    def prediction_rows(self, chunk: InputChunk, scores: np.ndarray):
+    def prediction_rows(self, chunk: InputChunk, scores: np.ndarray, decision: Decision):
         frame = self.id_columns(chunk)
         p = np.asarray(scores, dtype=float)[:, 0]
         points = self.points(p)
         frame["probability_bad"] = p
         frame["score"] = np.round(points, 1)
         frame["band"] = self.bands(points)
-        frame["decision"] = np.where(p < self.decision_threshold(), "approve", "refuse")
+        frame["decision"] = np.where(p < decision.threshold, "approve", "refuse")
         n = self._recipe.n_reasons
         if n:
             reasons = self.reason_codes(chunk.x, n)
@@ -188,7 +183,7 @@ class CreditScoringSolution(TabularSolution):
         inputs = record_to_inputs(record, self.schema_, missing=self.schema_.get("missing_policy", "impute"))
         p = float(self.predict_scores(inputs)[0, 0])
         points = float(self.points(np.array([p]))[0])
-        threshold = self.decision_threshold() if threshold is None else float(threshold)
+        threshold = self.decision_for(threshold).threshold
         return {"probability_bad": p, "score": round(points, 1), "band": str(self.bands(np.array([points]))[0]),
                 "decision": "approve" if p < threshold else "refuse", "reasons": self.reason_codes(inputs)[0]}
 

@@ -1,4 +1,4 @@
-"""Fraud data: the seeded sample generator (real tables are read by tables.columns: CSV or Parquet).
+"""Fraud data: the seeded sample generator (real tables are read by tables.reading: CSV or Parquet).
 
 Any table with a binary label works: the public credit-card layout (Time,
 V1..V28, Amount, Class) needs no options; claims such as fraud_oracle.csv

@@ -14,6 +14,7 @@ from solutions.core.report import (
 from solutions.core.solution import Evaluation
 from solutions.core.splits import Split
 from solutions.tables.baselines import gradient_boosting_scores, logistic_regression_scores
+from solutions.fraud_detection.metrics import alert_rate_metrics, average_precision, precision_recall_points, recall_at_fpr
 from solutions.fraud_detection.thresholds import evaluate_threshold, missed_costs, threshold_table
 
 N_EXPLAINED = 8
@@ -21,31 +22,30 @@ N_EXPLAINED = 8
 
 def ranking_metrics(y: np.ndarray, scores: np.ndarray, alert_budget: float, seed: int, intervals: bool = True) -> dict:
     """AUPRC (primary), ROC-AUC, recall at 1% false positives, precision and recall at the alert budget."""
-    at_budget = M.alert_rate_metrics(y, scores, alert_budget)
+    at_budget = alert_rate_metrics(y, scores, alert_budget)
     if intervals:
-        auprc = metric_entry(M.bootstrap_interval(M.average_precision, y, scores, seed=seed))
+        auprc = metric_entry(M.bootstrap_interval(average_precision, y, scores, seed=seed))
         auc = metric_entry(M.bootstrap_interval(M.roc_auc, y, scores, seed=seed))
     else:
-        auprc, auc = metric_entry(M.average_precision(y, scores)), metric_entry(M.roc_auc(y, scores))
+        auprc, auc = metric_entry(average_precision(y, scores)), metric_entry(M.roc_auc(y, scores))
     return {
         "auprc": auprc,
         "roc_auc": auc,
-        "recall_at_1pct_fpr": metric_entry(M.recall_at_fpr(y, scores, 0.01)),
+        "recall_at_1pct_fpr": metric_entry(recall_at_fpr(y, scores, 0.01)),
         "precision_at_budget": metric_entry(at_budget["precision"]),
         "recall_at_budget": metric_entry(at_budget["recall"]),
     }
 
 
-def evaluate_fraud(solution, split: Split, scores: np.ndarray, train: Split | None) -> Evaluation:
-    """The fraud report for `scores` (the positive class's score per row of `split`)."""
+def evaluate_fraud(solution, split: Split, scores: np.ndarray, train: Split | None, decision) -> Evaluation:
+    """The fraud report for `scores` (the positive class's score per row of `split`) at the run's `decision`."""
     import pandas as pd
 
     recipe, schema = solution._recipe, solution.schema_
     y = np.asarray(split.y)
     scores = np.asarray(scores, dtype=float).reshape(-1)
-    decision = schema["decision"]
-    threshold = float(decision["threshold"])
-    miss_cost = missed_costs(y, solution.amounts(split.x), recipe.missed_fraud_cost)
+    threshold = decision.threshold
+    miss_cost = missed_costs(y, solution.amounts(split.x, recipe), recipe.missed_fraud_cost)
     chosen = evaluate_threshold(threshold, y, scores, miss_cost, recipe.review_cost)
     metrics = ranking_metrics(y, scores, recipe.alert_budget, recipe.seed)
     metrics["cost_at_threshold"] = metric_entry(chosen.cost)
@@ -78,22 +78,23 @@ def evaluate_fraud(solution, split: Split, scores: np.ndarray, train: Split | No
                           "score", note=f"Shares of each class's rows per score bin; scores >= {threshold:.4g} are flagged."),
     ]
     sections.append(_reasons_section(solution, split, scores, flagged))
-    if getattr(solution, "training_notes_", None):
-        sections.append(table_section("Training notes", ["what", "value"], [[k, v] for k, v in solution.training_notes_.items()]))
+    notes = getattr(solution, "training_notes_", None)  # set by fit; a run loaded from disk has none
+    if notes:
+        sections.append(table_section("Training notes", ["what", "value"], [[k, v] for k, v in notes.items()]))
     predictions = pd.DataFrame({"id": split.ids, "true": [names[i] for i in y], "score": scores, "flag": flagged.astype(int)})
     return Evaluation(metrics=metrics, sections=sections, primary_metric="auprc", baselines=baselines,
                       predictions=predictions)
 
 
-def _decision_section(decision: dict[str, Any], test, recipe, positives: int, n: int):
+def _decision_section(decision, test, recipe, positives: int, n: int):
     rule = {"cost": f"least expected cost (missed fraud {'= the row amount ' + repr(recipe.amount_column) if recipe.amount_column else f'costs {recipe.missed_fraud_cost:g}'}, "
                     f"an alert costs {recipe.review_cost:g} to review)",
             "budget": f"alert budget: the top {recipe.alert_budget:.1%} of rows",
-            "recall": f"catch at least {recipe.target_recall:.0%} of the frauds"}[decision["rule"]]
-    val = decision["validation"]
+            "recall": f"catch at least {recipe.target_recall:.0%} of the frauds"}[decision.rule]
+    val = decision.details["validation"]
     rows = [["validation", val["threshold"], val["alerts"], val["precision"], val["recall"], val["cost"], val["savings"]],
             ["test", test.threshold, test.alerts, test.precision, test.recall, test.cost, test.savings]]
-    return table_section(f"Decision threshold: {decision['threshold']:.4g}",
+    return table_section(f"Decision threshold: {decision.threshold:.4g}",
                          ["split", "threshold", "alerts", "precision", "recall", "cost", "savings vs no model"], rows,
                          f"Chosen on the validation split by the rule: {rule}. Test: {positives} frauds in {n} rows.")
 
@@ -102,8 +103,8 @@ def _curve_section(title: str, y: np.ndarray, curves: dict[str, np.ndarray], kin
     series = []
     for name, values in curves.items():
         if kind == "pr":
-            points = M.precision_recall_points(y, values)
-            series.append({"name": f"{name} (AUPRC {M.average_precision(y, values):.3f})", "x": points["recall"], "y": points["precision"]})
+            points = precision_recall_points(y, values)
+            series.append({"name": f"{name} (AUPRC {average_precision(y, values):.3f})", "x": points["recall"], "y": points["precision"]})
         else:
             points = M.roc_points(y, values)
             series.append({"name": f"{name} (AUC {M.roc_auc(y, values):.3f})", "x": points["fpr"], "y": points["tpr"]})

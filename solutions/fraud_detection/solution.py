@@ -1,9 +1,9 @@
 """FraudDetectionSolution: the fraud hooks of the tabular workflow.
 
 Training adds to the base workflow: resampling or weighting for rare frauds
-(`make_dataset`), the autoencoder of the combined detector, and the alert
-threshold chosen on validation scores, stored in schema.json beside the
-model (`fit`).
+(`make_dataset`), the autoencoder of the combined detector (`extend_model`, trained
+through core.training like the classifier), and the alert threshold chosen on
+validation scores (`choose_decision`, stored in decision.json beside the model).
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ from typing import Any
 
 import numpy as np
 
+from solutions.core.decision import Decision
 from solutions.core.errors import ConfigError, DataError
 from solutions.core.solution import Evaluation, InputChunk
 from solutions.core.splits import Split
-from solutions.tables.columns import feature_names, frame_to_inputs, record_to_inputs
+from solutions.tables.columns import feature_names
+from solutions.tables.inputs import frame_to_inputs, record_to_inputs
 from solutions.tables.model import encoding_layout, pack_inputs
 from solutions.tables.solution import TabularSolution, table_dataset
 from solutions.fraud_detection import data, model as model_lib
@@ -55,9 +57,9 @@ class FraudDetectionSolution(TabularSolution):
                 raise DataError(f"amount_column {column!r} must hold numbers (the cost of missing each fraud).")
         return examples
 
-    def amounts(self, frame) -> np.ndarray | None:
+    def amounts(self, frame, recipe: FraudRecipe) -> np.ndarray | None:
         """The amount column's values (the cost of missing each fraud), when the recipe names one."""
-        column = self._recipe.amount_column
+        column = recipe.amount_column
         return None if column is None else frame[column].to_numpy(dtype=float)
 
     # ----------------------------------------------------------- model
@@ -101,15 +103,12 @@ class FraudDetectionSolution(TabularSolution):
         if recipe.imbalance == "gan":
             from solutions.fraud_detection.gan import synthesize_rows
 
-            n_negative = int((y == 0).sum())
-            wanted = min(50_000, max(0, int(recipe.oversample_ratio / (1 - recipe.oversample_ratio) * n_negative) - int(y.sum())))
+            wanted = gan_rows_wanted(y, recipe)
             synthetic = synthesize_rows(split.x, y, schema, wanted, steps=recipe.gan_steps, noise_dim=recipe.gan_noise_dim,
                                         seed=recipe.seed)
             import pandas as pd
 
             positive_frame = pd.concat([positive_frame[feature_names(schema)], synthetic], ignore_index=True)
-            self.training_notes_ = {"synthetic fraud rows (conditional GAN)": len(synthetic),
-                                    "real fraud rows": int(y.sum())}
         return _oversampled(frame_to_inputs(split.x[y == 0], schema, "The training split", recipe.missing),
                             frame_to_inputs(positive_frame, schema, "The training split", recipe.missing),
                             len(y), recipe)
@@ -120,53 +119,54 @@ class FraudDetectionSolution(TabularSolution):
         return table_dataset(inputs, np.zeros(int(legitimate.sum())), recipe.batch_size,
                              seed=recipe.seed if training else None)
 
-    # ------------------------------------------------------------- fit
-    def fit(self, data_source, **kwargs):
-        """Train (see Solution.fit), add the autoencoder for detector="combined", choose the threshold."""
-        self.training_notes_ = {}
-        super().fit(data_source, **kwargs)
-        recipe = self._recipe
-        self.training_notes_ = {"detector": recipe.detector, "imbalance": recipe.imbalance, **self.training_notes_}
-        if recipe.detector == "combined":
-            self._add_autoencoder(kwargs.get("progress", True))
-        val = self.splits_.val
-        scores = self.predict_scores(val.x)[:, 0]
-        chosen = choose_threshold(recipe.threshold_rule, val.y, scores,
-                                  miss_cost=missed_costs(val.y, self.amounts(val.x), recipe.missed_fraud_cost),
-                                  review_cost=recipe.review_cost, alert_budget=recipe.alert_budget,
-                                  target_recall=recipe.target_recall)
-        self.schema_["decision"] = {"rule": recipe.threshold_rule, "threshold": chosen.threshold,
-                                    "validation": chosen.to_dict()}
-        return self
+    # ------------------------------------------------------- decision
+    def extend_model(self, model, splits, schema: dict[str, Any], recipe: FraudRecipe, trainer):
+        """For detector="combined": train the autoencoder on legitimate rows (through core.training, early
+        stopping on validation reconstruction error) and stack it with the classifier by a logistic
+        regression fitted on validation rows."""
+        notes = {"detector": recipe.detector, "imbalance": recipe.imbalance, **_gan_notes(splits.train.y, recipe)}
+        if recipe.detector != "combined":
+            return model, notes
+        import dataclasses
 
-    def _add_autoencoder(self, progress: bool) -> None:
-        import keras
         from sklearn.linear_model import LogisticRegression
 
         from solutions.core.training import set_seed
+        from solutions.tables.model import TableScorer
 
-        recipe, splits, schema = self._recipe, self.splits_, self.schema_
+        ae_recipe = dataclasses.replace(recipe, epochs=recipe.autoencoder_epochs, monitor="val_loss",
+                                        early_stopping_patience=max(1, recipe.early_stopping_patience))
         set_seed(recipe.seed)
-        autoencoder = model_lib.build_autoencoder(schema, recipe)
-        autoencoder.compile(optimizer=keras.optimizers.Adam(recipe.learning_rate), loss=keras.losses.MeanAbsoluteError())
-        stop = keras.callbacks.EarlyStopping(patience=max(1, recipe.early_stopping_patience), restore_best_weights=True)
-        history = autoencoder.fit(self._legitimate_rows(splits.train, schema, recipe, True),
-                                  validation_data=self._legitimate_rows(splits.val, schema, recipe, False),
-                                  epochs=recipe.autoencoder_epochs, verbose=0, callbacks=[stop])
+        autoencoder = model_lib.build_autoencoder(schema, ae_recipe)
+        legitimate = int((np.asarray(splits.train.y) == 0).sum())
+        autoencoder, result = trainer(autoencoder, self._legitimate_rows(splits.train, schema, ae_recipe, True),
+                                      self._legitimate_rows(splits.val, schema, ae_recipe, False),
+                                      keras_mae(), [], ae_recipe, "autoencoder", math.ceil(legitimate / recipe.batch_size))
         val_inputs = frame_to_inputs(splits.val.x, schema, "The validation split", recipe.missing)
-        probability = np.clip(self.scorer_.score(val_inputs)[:, 0], 1e-7, 1 - 1e-7)
+        classifier = TableScorer(model, schema, self.model_encodings(recipe), recipe.max_embedding_dim)
+        probability = np.clip(classifier.score(val_inputs)[:, 0], 1e-7, 1 - 1e-7)
         error = _compiled_predict(autoencoder, val_inputs, schema)[:, 0]
         features = np.column_stack([np.log(probability / (1 - probability)), error])
         stacker = LogisticRegression(max_iter=1000).fit(features, splits.val.y)
-        self.model_ = model_lib.build_combined(schema, self.model_, autoencoder, tuple(stacker.coef_[0]),
-                                               float(stacker.intercept_[0]))
-        self.training_notes_["autoencoder epochs"] = len(history.history["loss"])
-        self.training_notes_["stacking weights (logit, log error, bias)"] = ", ".join(
-            f"{v:.3f}" for v in [*stacker.coef_[0], stacker.intercept_[0]])
+        combined = model_lib.build_combined(schema, model, autoencoder, tuple(stacker.coef_[0]), float(stacker.intercept_[0]))
+        notes["autoencoder epochs"] = result.epochs_done
+        notes["stacking weights (logit, log error, bias)"] = ", ".join(f"{v:.3f}" for v in [*stacker.coef_[0], stacker.intercept_[0]])
+        return combined, notes
+
+    def choose_decision(self, splits, score, schema: dict[str, Any], recipe: FraudRecipe) -> Decision:
+        """The alert threshold by the recipe's rule (cost, alert budget or target recall) on validation scores."""
+        val = splits.val
+        chosen = choose_threshold(recipe.threshold_rule, val.y, score(val.x)[:, 0],
+                                  miss_cost=missed_costs(val.y, self.amounts(val.x, recipe), recipe.missed_fraud_cost),
+                                  review_cost=recipe.review_cost, alert_budget=recipe.alert_budget,
+                                  target_recall=recipe.target_recall)
+        return Decision(rule=recipe.threshold_rule, thresholds={schema["positive"]: float(chosen.threshold)},
+                        score_range=None if recipe.detector == "autoencoder" else (0.0, 1.0),
+                        details={"validation": chosen.to_dict()})
 
     # -------------------------------------------------------- evaluate
-    def evaluate_split(self, split: Split, scores: np.ndarray, train: Split | None) -> Evaluation:
-        return evaluate_fraud(self, split, scores, train)
+    def evaluate_split(self, split: Split, scores: np.ndarray, train: Split | None, decision: Decision) -> Evaluation:
+        return evaluate_fraud(self, split, scores, train, decision)
 
     # ------------------------------------------------------ explaining
     def feature_columns(self) -> list[str]:
@@ -200,21 +200,9 @@ class FraudDetectionSolution(TabularSolution):
         return scores, squared @ matrix
 
     # --------------------------------------------------------- predict
-    def decision_threshold(self) -> float:
-        override = getattr(self, "_threshold_override", None)
-        return float(self.schema_["decision"]["threshold"]) if override is None else float(override)
-
-    def predict_to_csv(self, inputs, out, chunk_size: int = 20_000, progress: bool = True, threshold: float | None = None):
-        """Stream score, flag and top reasons per row into `out` (--threshold overrides the chosen one)."""
-        self._threshold_override = threshold
-        try:
-            return super().predict_to_csv(inputs, out, chunk_size=chunk_size, progress=progress)
-        finally:
-            self._threshold_override = None
-
-    def prediction_rows(self, chunk: InputChunk, scores: np.ndarray):
+    def prediction_rows(self, chunk: InputChunk, scores: np.ndarray, decision: Decision):
         frame = self.id_columns(chunk)
-        threshold = self.decision_threshold()
+        threshold = decision.threshold
         n = self._recipe.n_reasons
         score = np.asarray(scores, dtype=float)[:, 0]
         frame["score"] = score
@@ -238,12 +226,33 @@ class FraudDetectionSolution(TabularSolution):
         began = time.perf_counter()
         score = self.score_record(record)
         seconds = time.perf_counter() - began
-        threshold = self.decision_threshold() if threshold is None else float(threshold)
+        threshold = self.decision_for(threshold).threshold
         inputs = record_to_inputs(record, self.schema_, missing=self.schema_.get("missing_policy", "impute"))
         _, attributions = self.explain_rows(inputs)
         reasons = [c for c in _top_columns(attributions, self.feature_columns(), self._recipe.n_reasons)]
         return {"score": score, "flag": int(score >= threshold), "threshold": threshold,
                 "reasons": [r[0] for r in reasons if r[0]], "score_milliseconds": 1000 * seconds}
+
+
+def keras_mae():
+    """The autoencoder's loss: its model outputs its own reconstruction error, and MAE against zeros minimises it."""
+    import keras
+
+    return keras.losses.MeanAbsoluteError()
+
+
+def _gan_notes(y: np.ndarray, recipe: FraudRecipe) -> dict[str, Any]:
+    """The report's note on synthetic rows (imbalance="gan"): how many make_dataset adds to the real frauds."""
+    if recipe.imbalance != "gan":
+        return {}
+    y = np.asarray(y)
+    return {"synthetic fraud rows (conditional GAN)": gan_rows_wanted(y, recipe), "real fraud rows": int(y.sum())}
+
+
+def gan_rows_wanted(y: np.ndarray, recipe: FraudRecipe) -> int:
+    """Synthetic fraud rows that bring the training frauds to `oversample_ratio` of an epoch (at most 50,000)."""
+    n_negative, n_positive = int((np.asarray(y) == 0).sum()), int(np.asarray(y).sum())
+    return min(50_000, max(0, int(recipe.oversample_ratio / (1 - recipe.oversample_ratio) * n_negative) - n_positive))
 
 
 def _top_columns(attributions: np.ndarray, columns: list[str], n: int) -> list[np.ndarray]:

@@ -13,6 +13,7 @@ from solutions.core.report import (
 from solutions.core.solution import Evaluation
 from solutions.core.splits import Split
 from solutions.imaging.baseline import logistic_regression_baseline
+from solutions.image_classification.metrics import top_k_accuracy
 
 N_MISTAKES = 12
 N_GRAD_CAM = 8
@@ -26,7 +27,7 @@ def classification_metrics(y: np.ndarray, probabilities: np.ndarray, n_classes: 
         "macro_f1": metric_entry(M.bootstrap_interval(lambda a, b: M.macro_f1(a, b, n_classes), y, predicted, seed=seed)),
     }
     if k > 1:
-        result[f"top_{k}_accuracy"] = metric_entry(M.top_k_accuracy(y, probabilities, k))
+        result[f"top_{k}_accuracy"] = metric_entry(top_k_accuracy(y, probabilities, k))
     result["expected_calibration_error"] = metric_entry(M.expected_calibration_error(y, probabilities))
     return result
 

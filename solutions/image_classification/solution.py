@@ -67,17 +67,17 @@ class ImageClassificationSolution(ImageSolution):
     def training_phases(self, model, recipe: ImageClassificationRecipe) -> list[Phase]:
         return transfer_phases(recipe)
 
-    def predict_scores(self, x: Any) -> np.ndarray:
-        return super().predict_scores(np.asarray(x, dtype=np.float32))
+    def model_scores(self, x: Any) -> np.ndarray:
+        return super().model_scores(np.asarray(x, dtype=np.float32))
 
-    def evaluate_split(self, split: Split, scores: np.ndarray, train: Split | None) -> Evaluation:
+    def evaluate_split(self, split: Split, scores: np.ndarray, train: Split | None, decision: None) -> Evaluation:
         return evaluate_image_classifier(self.model_, split, scores, train, tuple(self.schema_["class_names"]),
                                          self._recipe.top_k, self._recipe.seed)
 
     def read_inputs(self, source: Any, schema: dict[str, Any], chunk_size: int) -> Iterator[InputChunk]:
         return data.iter_prediction_inputs(source, schema, chunk_size)
 
-    def prediction_rows(self, chunk: InputChunk, scores: np.ndarray):
+    def prediction_rows(self, chunk: InputChunk, scores: np.ndarray, decision: None):
         import pandas as pd
 
         names = self.schema_["class_names"]

@@ -15,14 +15,12 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from solutions.core.errors import DataError
+from solutions.core.layout import class_folders, find_label_column, given_splits
 from solutions.imaging.decode import IMAGE_SUFFIXES, count_channels, resize_image, to_channels
 from solutions.core.solution import InputChunk
 from solutions.core.splits import SPLIT_NAMES, Examples
 
-SPLIT_ALIASES = {"train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val",
-                 "test": "test", "testing": "test"}
 PATH_COLUMNS = ("path", "file", "filename", "image", "image_path")
-LABEL_COLUMNS = ("label", "target", "class", "y")
 MULTI_LABEL_SEPARATOR = "|"
 
 
@@ -71,35 +69,23 @@ def resolve_channels(channels: str | int, files: list[Path]) -> int:
     return count_channels(files)
 
 
-def class_folders(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
-
-
 def folder_layout(root: Path, suffixes: Iterable[str] = IMAGE_SUFFIXES) -> LabelledFiles:
     """A folder per class, optionally under train/ val/ test/ (or one archive top folder above them)."""
     suffixes = tuple(suffixes)
-    subfolders = class_folders(root)
-    loose = [p for p in root.iterdir() if p.is_file() and has_suffix(p, suffixes)]
-    if len(subfolders) == 1 and not loose and class_folders(subfolders[0]):
-        return folder_layout(subfolders[0], suffixes)  # an archive's single top folder
-    split_folders = {SPLIT_ALIASES[p.name.lower()]: p for p in subfolders if p.name.lower() in SPLIT_ALIASES}
+    layout = class_folders(root, lambda folder: any(p.is_file() and has_suffix(p, suffixes) for p in folder.iterdir()),
+                           without_train="classes")
     files, labels, given = [], [], []
-    if split_folders and "train" in split_folders:
-        for split, folder in split_folders.items():
-            for class_dir in class_folders(folder):
-                for file in list_files(class_dir, suffixes):
-                    files.append(file), labels.append(class_dir.name), given.append(split)
-        if not files:
-            raise DataError(f"No images found under {root}/train/<class>/. Put each class's images in its own subfolder.")
-        return LabelledFiles(files, np.asarray(labels, dtype=object), np.asarray(given, dtype=object))
-    for class_dir in subfolders:
+    for split, class_dir in layout.folders:
         for file in list_files(class_dir, suffixes):
-            files.append(file), labels.append(class_dir.name)
+            files.append(file), labels.append(class_dir.name), given.append(split)
+    if layout.has_splits:
+        if not files:
+            raise DataError(f"No images found under {layout.root}/train/<class>/. Put each class's images in its own subfolder.")
+        return LabelledFiles(files, np.asarray(labels, dtype=object), np.asarray(given, dtype=object))
     if not files:
-        found = ", ".join(p.name for p in subfolders[:10]) or "no subfolders"
         raise DataError(
-            f"No images found in {root} (found: {found}). Expected one subfolder per class holding image files "
-            f"({', '.join(s.lstrip('.') for s in suffixes[:6])}), optionally under train/, val/ and test/."
+            f"No images found in {layout.root} (found: {layout.found_text()}). Expected one subfolder per class holding "
+            f"image files ({', '.join(s.lstrip('.') for s in suffixes[:6])}), optionally under train/, val/ and test/."
         )
     return LabelledFiles(files, np.asarray(labels, dtype=object))
 
@@ -125,11 +111,14 @@ def csv_layout(path: Path, config: dict[str, Any], *, multi_label: bool = False,
     frame.columns = columns
     listed = ", ".join(columns)
     path_column = config.get("path_column") or next((c for c in PATH_COLUMNS if c in columns), None)
-    label_spec = config.get("label")
-    label_columns = _label_columns(label_spec) if label_spec else [next((c for c in LABEL_COLUMNS if c in columns), None)]
-    if path_column is None or label_columns == [None]:
-        missing = "an image path column (path, file, filename, image)" if path_column is None else "a label column (label, target, class, y)"
-        raise DataError(f"{path} has no {missing}. Columns found: {listed}. Rename the columns or pass --label COLUMN.")
+    if path_column is None:
+        raise DataError(f"{path} has no image path column (none is named {', '.join(PATH_COLUMNS[:4])}). "
+                        f"Columns found: {listed}. Rename the column of image paths to path, or name it with "
+                        "`path_column` in the dataset config.")
+    label_columns = _label_columns(config.get("label") or "")
+    if len(label_columns) <= 1:
+        label_columns = [find_label_column(columns, label_columns[0] if label_columns else None, str(path),
+                                           several="first", match_case=True)]
     absent = [c for c in [path_column, *label_columns] if c not in columns]
     if absent:
         raise DataError(f"{path} has no column {', '.join(map(repr, absent))}. Columns found: {listed}.")
@@ -142,10 +131,7 @@ def csv_layout(path: Path, config: dict[str, Any], *, multi_label: bool = False,
                         "Paths are read relative to the CSV's folder.")
     given = None
     if "split" in columns:
-        given = np.asarray([SPLIT_ALIASES.get(str(s).lower(), str(s)) for s in frame["split"]], dtype=object)
-        bad = sorted(set(given) - set(SPLIT_NAMES))
-        if bad:
-            raise DataError(f"{path} column `split` holds {bad}; allowed values are train, val and test.")
+        given = np.asarray(given_splits(frame["split"], str(path)), dtype=object)
     labels, label_names = _csv_labels(path, frame, label_columns, multi_label)
     groups = _csv_groups(path, frame, config, group_columns)
     return LabelledFiles(files, labels, given, groups, label_names)

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from solutions.core.decision import Decision
 from solutions.core import metrics as M
 from solutions.core.explain import grad_cam, overlay_heatmap
 from solutions.imaging.baseline import logistic_regression_baseline
@@ -23,6 +24,7 @@ from solutions.core.report import (
 )
 from solutions.core.solution import Evaluation
 from solutions.core.splits import Split
+from solutions.medical_imaging.metrics import binary_calibration_error, macro_roc_auc, operating_threshold, sensitivity, specificity
 
 N_PER_OUTCOME = 3
 PER_CLASS_RESAMPLES = 200
@@ -39,9 +41,10 @@ class Task:
     thresholds: tuple[float, ...] = ()
 
     @classmethod
-    def from_schema(cls, schema: dict[str, Any]) -> "Task":
+    def from_schema(cls, schema: dict[str, Any], decision: Decision | None) -> "Task":
+        """The task of a trained model, with the thresholds of its decision (0.5 where it has none)."""
         names = tuple(schema["class_names"])
-        chosen = (schema.get("operating_point") or {}).get("thresholds", {})
+        chosen = decision.thresholds if decision is not None else {}
         return cls(schema["task"], names, int(schema.get("positive_index", 1)),
                    tuple(float(chosen.get(n, 0.5)) for n in names))
 
@@ -66,30 +69,31 @@ class Task:
 
 
 def choose_operating_points(task_kind: str, class_names: tuple[str, ...], positive: int, y: np.ndarray,
-                            scores: np.ndarray, method: str, target_sensitivity: float) -> dict[str, Any]:
+                            scores: np.ndarray, method: str, target_sensitivity: float) -> Decision:
     """Thresholds per class chosen on validation data, and the validation sensitivity/specificity at them.
 
     Binary: the positive class's threshold; multi-label: one per label;
     multi-class predicts the highest probability and has none.
     """
     if task_kind == "multiclass":
-        return {"method": "argmax (multi-class)", "thresholds": {}, "validation": {}}
+        return Decision(rule="argmax (multi-class)")
     task = Task(task_kind, class_names, positive, tuple([0.5] * len(class_names)))
     truths, columns = task.binary_view(y, scores)
     names = task.column_names()
     target = target_sensitivity if method == "sensitivity" else None
     thresholds, validation = {}, {}
     for k, name in enumerate(names):
-        t = M.operating_threshold(truths[:, k], columns[:, k], target)
+        t = operating_threshold(truths[:, k], columns[:, k], target)
         undefined = not np.isfinite(t)
         t = 0.5 if undefined else t
         decided = columns[:, k] >= t
         thresholds[name] = float(t)
-        validation[name] = {"sensitivity": M.sensitivity(truths[:, k], decided), "specificity": M.specificity(truths[:, k], decided),
+        validation[name] = {"sensitivity": sensitivity(truths[:, k], decided), "specificity": specificity(truths[:, k], decided),
                             "undefined": undefined}
     label = ("the Youden index J (sensitivity + specificity - 1)" if target is None
              else f"the highest threshold reaching sensitivity {target:.2f}")
-    return {"method": label, "thresholds": thresholds, "validation": validation, "n_validation": int(len(y))}
+    return Decision(rule=label, thresholds=thresholds, score_range=(0.0, 1.0),
+                    details={"validation": validation, "n_validation": int(len(y))})
 
 
 def task_metrics(task: Task, y: np.ndarray, scores: np.ndarray, seed: int, intervals: bool = True) -> dict[str, dict[str, float]]:
@@ -99,17 +103,17 @@ def task_metrics(task: Task, y: np.ndarray, scores: np.ndarray, seed: int, inter
 
     truths, columns = task.binary_view(y, scores)
     decided = task.decisions(scores)
-    result = {"auc": entry(M.macro_roc_auc, truths, columns)}
+    result = {"auc": entry(macro_roc_auc, truths, columns)}
     if task.kind == "multilabel":
         result["accuracy"] = entry(lambda t, s: float(np.mean(t == (s >= 0.5))), truths, columns)
     else:
         result["accuracy"] = entry(M.accuracy, np.asarray(y), scores.argmax(axis=1))
-    result["sensitivity"] = entry(_macro(M.sensitivity), truths, decided)
-    result["specificity"] = entry(_macro(M.specificity), truths, decided)
+    result["sensitivity"] = entry(_macro(sensitivity), truths, decided)
+    result["specificity"] = entry(_macro(specificity), truths, decided)
     if task.kind == "multiclass":
         result["expected_calibration_error"] = metric_entry(M.expected_calibration_error(y, scores))
     else:
-        result["expected_calibration_error"] = metric_entry(M.binary_calibration_error(truths, columns))
+        result["expected_calibration_error"] = metric_entry(binary_calibration_error(truths, columns))
     return result
 
 
@@ -122,13 +126,13 @@ def _macro(metric):
 
 
 def evaluate_medical_classifier(model, split: Split, scores: np.ndarray, train: Split | None, schema: dict[str, Any],
-                                seed: int, context: dict[str, Any]) -> Evaluation:
-    """The full evaluation of a medical classifier on `split` (see the module docstring)."""
-    task = Task.from_schema(schema)
+                                decision: Decision | None, seed: int, context: dict[str, Any]) -> Evaluation:
+    """The full evaluation of a medical classifier on `split` at its operating point (see the module docstring)."""
+    task = Task.from_schema(schema, decision)
     metrics = task_metrics(task, split.y, scores, seed)
     baselines = _baselines(task, split, train, seed) if train is not None else {}
     sections = [
-        _operating_point_section(task, schema),
+        _operating_point_section(task, decision),
         _per_class_section(task, split.y, scores, seed),
     ]
     confusion = _confusion_section(task, split.y, scores)
@@ -149,14 +153,15 @@ def prediction_frame(task: Task, split: Split, scores: np.ndarray):
     frame = pd.DataFrame({"id": split.ids})
     if split.groups is not None:
         frame["patient"] = split.groups
-    frame["true"] = label_text(task, np.asarray(split.y))
+    frame["true"] = labels_as_class_names(task, np.asarray(split.y))
     frame["predicted"] = predicted_text(task, scores)
     for j, name in enumerate(task.class_names):
         frame[f"p_{name}"] = scores[:, j]
     return frame
 
 
-def label_text(task: Task, y: np.ndarray) -> list[str]:
+def labels_as_class_names(task: Task, y: np.ndarray) -> list[str]:
+    """Encoded labels (class indices, or 0/1 rows when multi-label) as class names, several joined by "|"."""
     if task.kind == "multilabel":
         return ["|".join(n for n, v in zip(task.class_names, row) if v) for row in y]
     return [task.class_names[i] for i in y]
@@ -165,7 +170,7 @@ def label_text(task: Task, y: np.ndarray) -> list[str]:
 def predicted_text(task: Task, scores: np.ndarray) -> list[str]:
     """Decisions as labels: the operating threshold (binary), argmax (multi-class), labels over their thresholds."""
     if task.kind == "multilabel":
-        return label_text(task, task.decisions(scores))
+        return labels_as_class_names(task, task.decisions(scores))
     if task.kind == "binary":
         negative = 1 - task.positive
         return [task.class_names[task.positive] if d else task.class_names[negative] for d in task.decisions(scores)[:, 0]]
@@ -173,8 +178,8 @@ def predicted_text(task: Task, scores: np.ndarray) -> list[str]:
 
 
 # ------------------------------------------------------------------ sections
-def _operating_point_section(task: Task, schema: dict[str, Any]) -> Section:
-    chosen = schema.get("operating_point") or {}
+def _operating_point_section(task: Task, decision: Decision | None) -> Section:
+    chosen = {} if decision is None else {"method": decision.rule, "thresholds": decision.thresholds, **decision.details}
     if task.kind == "multiclass":
         return text_section("Operating point", "Multi-class: each image is assigned its most probable class; "
                             "sensitivity and specificity are one-vs-rest per class, macro-averaged.")
@@ -197,7 +202,7 @@ def _per_class_section(task: Task, y: np.ndarray, scores: np.ndarray, seed: int)
     for k, name in enumerate(task.column_names()):
         auc = M.bootstrap_interval(M.roc_auc, truths[:, k], columns[:, k], n_resamples=PER_CLASS_RESAMPLES, seed=seed)
         rows.append([name, int(truths[:, k].sum()), float(truths[:, k].mean()), auc.value, auc.low, auc.high,
-                     M.sensitivity(truths[:, k], decided[:, k]), M.specificity(truths[:, k], decided[:, k])])
+                     sensitivity(truths[:, k], decided[:, k]), specificity(truths[:, k], decided[:, k])])
     how = "at the operating point" if task.kind != "multiclass" else "one-vs-rest at the most probable class"
     return table_section("Per-class AUC, sensitivity and specificity",
                          ["class", "positives", "prevalence", "AUC", "AUC low", "AUC high", "sensitivity", "specificity"], rows,
@@ -227,8 +232,8 @@ def _roc_section(task: Task, y: np.ndarray, scores: np.ndarray) -> Section:
         points = M.roc_points(truths[:, k], columns[:, k])
         series.append({"name": f"{name} (AUC {M.roc_auc(truths[:, k], columns[:, k]):.3f})", "x": points["fpr"], "y": points["tpr"]})
         if task.kind == "binary":
-            fpr = 1 - M.specificity(truths[:, k], decided[:, k])
-            series.append({"name": "operating point", "x": [fpr], "y": [M.sensitivity(truths[:, k], decided[:, k])],
+            fpr = 1 - specificity(truths[:, k], decided[:, k])
+            series.append({"name": "operating point", "x": [fpr], "y": [sensitivity(truths[:, k], decided[:, k])],
                            "style": "none", "marker": "o"})
     series.append({"name": "chance", "x": [0, 1], "y": [0, 1], "style": ":"})
     return lines_section("ROC curve", series, "1 - specificity (false-positive rate)", "sensitivity (true-positive rate)",

@@ -7,6 +7,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from solutions.core.datasets import DataSource
+from solutions.core.decision import Decision
 from solutions.core.errors import DataError
 from solutions.imaging.solution import ImageSolution
 from solutions.core.solution import Evaluation, InputChunk
@@ -23,8 +24,8 @@ STATS_SAMPLE = 4096
 class MedicalImagingSolution(ImageSolution):
     """Classify 2D medical images (DICOM, PNG, JPEG, MedMNIST .npz): binary, multi-class or multi-label.
 
-    Splits keep each patient in one split when patient ids exist; the decision
-    threshold is chosen on the validation split and stored with the model.
+    Splits keep each patient in one split when patient ids exist; the operating
+    point is chosen on the validation split (`choose_decision`) and saved as decision.json.
 
     >>> from solutions.medical_imaging import MedicalImagingSolution
     >>> MedicalImagingSolution(recipe="quick", epochs=1).resolve_recipe().epochs
@@ -35,6 +36,7 @@ class MedicalImagingSolution(ImageSolution):
     title = "Medical imaging"
     recipe_class = MedicalImagingRecipe
     sample_data = "chest_phantoms"
+    has_threshold = True
 
     # ----------------------------------------------------------------- data
     def load_examples(self, source: DataSource, recipe: MedicalImagingRecipe, schema: dict | None) -> Examples:
@@ -49,15 +51,17 @@ class MedicalImagingSolution(ImageSolution):
             trained = "multi-label" if schema["task"] == "multilabel" else "single-label"
             raise DataError(f"{source.spec} holds {'multi-label' if is_label_matrix(examples.labels) else 'single-label'} "
                             f"targets, but the model was trained on {trained} data with classes {', '.join(schema['class_names'])}.")
-        self._source_info = {"positive": source.config.get("positive"), "modalities": loaded.modalities}
-        return examples
+        import dataclasses
+
+        return dataclasses.replace(examples, found={"positive": source.config.get("positive"),
+                                                    "modalities": list(loaded.modalities or ())})
 
     def make_schema(self, splits: Splits, recipe: MedicalImagingRecipe) -> dict[str, Any]:
         names = tuple(splits.class_names)
         task = "multilabel" if is_label_matrix(splits.train.y) else "binary" if len(names) == 2 else "multiclass"
         schema: dict[str, Any] = {"class_names": list(names), "task": task}
         if task == "binary":
-            positive = (getattr(self, "_source_info", None) or {}).get("positive")
+            positive = splits.found.get("positive")
             if positive is not None and str(positive) not in names:
                 raise DataError(f"--positive {positive!r} is not a class of these data. Classes: {', '.join(map(repr, names))}.")
             schema["positive_index"] = names.index(str(positive)) if positive is not None else 1
@@ -69,7 +73,7 @@ class MedicalImagingSolution(ImageSolution):
             "channels": int(x.shape[3]),
             "mean": sample.mean(axis=(0, 1, 2)).tolist(),
             "std": np.maximum(sample.std(axis=(0, 1, 2)), 1e-3).tolist(),
-            "modalities": list((getattr(self, "_source_info", None) or {}).get("modalities", ())),
+            "modalities": list(splits.found.get("modalities", ())),
         })
         return schema
 
@@ -103,29 +107,25 @@ class MedicalImagingSolution(ImageSolution):
     def training_phases(self, model, recipe: MedicalImagingRecipe) -> list[Phase]:
         return transfer_phases(recipe)
 
-    def fit(self, data: Any, **kwargs: Any) -> "MedicalImagingSolution":
-        """Train (see Solution.fit), then choose the operating point on the validation split."""
-        super().fit(data, **kwargs)
-        val = self.splits_.val
-        self.schema_["operating_point"] = choose_operating_points(
-            self.schema_["task"], tuple(self.schema_["class_names"]), int(self.schema_.get("positive_index", 1)),
-            val.y, self.predict_scores(val.x), self._recipe.operating_point, self._recipe.target_sensitivity)
-        return self
+    def choose_decision(self, splits: Splits, score, schema: dict[str, Any], recipe: MedicalImagingRecipe) -> Decision:
+        """The operating point (a threshold per decided class) chosen on the validation split."""
+        return choose_operating_points(schema["task"], tuple(schema["class_names"]), int(schema.get("positive_index", 1)),
+                                       splits.val.y, score(splits.val.x), recipe.operating_point, recipe.target_sensitivity)
 
-    def predict_scores(self, x: Any) -> np.ndarray:
+    def model_scores(self, x: Any) -> np.ndarray:
         """Probabilities; with recipe.tta, averaged over small shifts (and the allowed flips)."""
         x = np.asarray(x, dtype=np.float32)
         if not self._recipe.tta:
-            return super().predict_scores(x)
-        return np.mean([super(MedicalImagingSolution, self).predict_scores(v)
+            return super().model_scores(x)
+        return np.mean([super(MedicalImagingSolution, self).model_scores(v)
                         for v in model_lib.tta_variants(x, self._recipe.flip)], axis=0)
 
     # --------------------------------------------------------------- report
-    def evaluate_split(self, split: Split, scores: np.ndarray, train: Split | None) -> Evaluation:
+    def evaluate_split(self, split: Split, scores: np.ndarray, train: Split | None, decision: Decision | None) -> Evaluation:
         summary = (getattr(self, "data_", None) or {}).get("summary", {})
         context = {"group_check": self.group_check(split, train), "splits": summary.get("splits", {}) if train is not None else {},
                    "data_name": (getattr(self, "data_", None) or {}).get("name", "?"), "model": self._recipe.model}
-        return evaluate_medical_classifier(self.model_, split, scores, train, self.schema_, self._recipe.seed, context)
+        return evaluate_medical_classifier(self.model_, split, scores, train, self.schema_, decision, self._recipe.seed, context)
 
     def group_check(self, split: Split, train: Split | None) -> str:
         """What the report says about patients and splits, after checking that none is in two splits."""
@@ -151,10 +151,10 @@ class MedicalImagingSolution(ImageSolution):
     def read_inputs(self, source: Any, schema: dict[str, Any], chunk_size: int) -> Iterator[InputChunk]:
         return data.iter_prediction_inputs(source, schema, chunk_size, _window(self._recipe))
 
-    def prediction_rows(self, chunk: InputChunk, scores: np.ndarray):
+    def prediction_rows(self, chunk: InputChunk, scores: np.ndarray, decision: Decision | None):
         import pandas as pd
 
-        task = Task.from_schema(self.schema_)
+        task = Task.from_schema(self.schema_, decision)
         frame = pd.DataFrame({"file": chunk.ids, "prediction": predicted_text(task, scores)})
         for j, name in enumerate(task.class_names):
             frame[f"p_{name}"] = scores[:, j]

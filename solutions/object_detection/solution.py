@@ -10,8 +10,8 @@ from typing import Any, Iterator
 import numpy as np
 
 from solutions.core.datasets import DataSource
-from solutions.core.errors import DataError, UsageError
-from solutions.core.report import Report
+from solutions.core.decision import Decision
+from solutions.core.errors import DataError
 from solutions.core.runs import atomic_write_bytes, atomic_write_json, atomic_write_text
 from solutions.core.solution import Evaluation, InputChunk, Solution
 from solutions.core.splits import Examples, Split, Splits, encode_labels
@@ -33,6 +33,10 @@ class ObjectDetectionSolution(Solution):
     title = "Object detection"
     recipe_class = DetectionRecipe
     sample_data = "shape_scenes"
+    prediction_chunk_size = 64
+    has_threshold = True
+    # LiteRT's built-in ops have no combined non-maximum suppression (see export_limits).
+    export_formats = ("saved_model", "onnx")
 
     # ------------------------------------------------------------ data
     def load_examples(self, source: DataSource, recipe: DetectionRecipe, schema: dict | None) -> Examples:
@@ -81,60 +85,45 @@ class ObjectDetectionSolution(Solution):
 
         return custom_objects()
 
-    def predict_scores(self, x: Any) -> np.ndarray:
+    def model_scores(self, x: Any) -> np.ndarray:
         """Detections (N, max_detections, 6) in the letterboxed pixels: x1, y1, x2, y2, score, class."""
-        return super().predict_scores(np.asarray(x, dtype=np.float32))
+        return super().model_scores(np.asarray(x, dtype=np.float32))
+
+    def choose_decision(self, splits: Splits, score, schema: dict[str, Any], recipe: DetectionRecipe) -> Decision:
+        """The minimum score of a kept detection: the recipe's score_threshold (not tuned on validation)."""
+        return Decision(rule="the recipe's score_threshold", thresholds={"score": float(recipe.score_threshold)},
+                        score_range=(0.0, 1.0))
 
     # ------------------------------------------------------ evaluation
-    def evaluate_split(self, split: Split, scores: np.ndarray, train: Split | None) -> Evaluation:
+    def evaluate_split(self, split: Split, scores: np.ndarray, train: Split | None, decision: Decision) -> Evaluation:
+        """The COCO evaluation, with the COCO ground truth and results JSON the metrics came from as artifacts."""
+        import dataclasses
+
         from solutions.object_detection.report import evaluate_detector
 
         recipe = self._recipe
-        found = evaluate_detector(split, scores, train, list(self.schema_["class_names"]), recipe.score_threshold,
+        found = evaluate_detector(split, scores, train, list(self.schema_["class_names"]), decision.threshold,
                                   recipe.min_score, recipe.n_drawn, recipe.seed)
-        self.coco_files_ = {"ground_truth_coco.json": found.ground_truth, "predictions_coco.json": found.results}
-        return found.evaluation
-
-    def write_report(self, out_dir: str | Path, report: Report) -> dict[str, Path]:
-        """The base report files plus the COCO ground truth and results JSON the metrics came from."""
-        paths = super().write_report(out_dir, report)
-        for name, value in getattr(self, "coco_files_", {}).items():
-            atomic_write_json(Path(out_dir) / name, value)
-        return paths
+        return dataclasses.replace(found.evaluation, artifacts={"ground_truth_coco.json": found.ground_truth,
+                                                                "predictions_coco.json": found.results})
 
     # --------------------------------------------------------- predict
     def read_inputs(self, source: Any, schema: dict[str, Any], chunk_size: int) -> Iterator[InputChunk]:
         return data.iter_detection_inputs(source, schema, chunk_size)
 
-    def prediction_rows(self, chunk: InputChunk, scores: np.ndarray, threshold: float | None = None):
+    def prediction_rows(self, chunk: InputChunk, scores: np.ndarray, decision: Decision):
         import pandas as pd
 
         from solutions.object_detection.report import to_original_pixels
 
-        threshold = self._recipe.score_threshold if threshold is None else threshold
+        threshold = decision.threshold
         names = self.schema_["class_names"]
         rows = [[file, names[int(d[5])], float(d[4]), *(float(v) for v in d[:4])]
                 for file, found in zip(chunk.ids, to_original_pixels(scores, chunk.meta))
                 for d in found if d[4] >= threshold]
         return pd.DataFrame(rows, columns=PREDICTION_COLUMNS)
 
-    def predict(self, inputs: Any, chunk_size: int = 64, threshold: float | None = None):
-        """Detections for images (a folder, files or an array) as a DataFrame: file, class, score, box."""
-        import pandas as pd
-
-        self._check_fitted()
-        threshold = self._threshold(threshold)
-        frames, failures = [], []
-        for chunk in self.read_inputs(inputs, self.schema_, chunk_size):
-            failures.extend(chunk.failures)
-            if len(chunk.ids):
-                frames.append(self.prediction_rows(chunk, self.predict_scores(chunk.x), threshold))
-        self.prediction_failures_ = failures
-        if not frames:
-            raise DataError(f"No readable images to predict on in {inputs!r}." + _failure_list(failures))
-        return pd.concat(frames, ignore_index=True)
-
-    def predict_to_csv(self, inputs: Any, out: Path, chunk_size: int = 64, progress: bool = True,
+    def predict_to_csv(self, inputs: Any, out: Path, chunk_size: int | None = None, progress: bool = True,
                        threshold: float | None = None) -> dict[str, Any]:
         """Detections for a folder of images: `out` as CSV (or COCO results JSON when it ends in .json),
         and each image drawn with its boxes into the folder `<out stem>_annotated/` beside it."""
@@ -144,20 +133,20 @@ class ObjectDetectionSolution(Solution):
         from solutions.object_detection.drawing import draw_boxes
         from solutions.object_detection.report import to_original_pixels
 
-        self._check_fitted()
-        threshold = self._threshold(threshold)
+        decision = self.decision_for(threshold)
+        threshold = decision.threshold
         out = Path(out)
         as_json = out.suffix.lower() == ".json"
         drawn_dir = out.with_name(f"{out.stem}_annotated")
         names = list(self.schema_["class_names"])
         frames, failures, results, began, n_images, written = [], [], [], time.perf_counter(), 0, set()
-        for chunk in self.read_inputs(inputs, self.schema_, chunk_size):
+        for chunk in self.read_inputs(inputs, self.schema_, chunk_size or self.prediction_chunk_size):
             failures.extend(chunk.failures)
             if not len(chunk.ids):
                 continue
             scores = self.predict_scores(chunk.x)
             found = [d[d[:, 4] >= threshold] for d in to_original_pixels(scores, chunk.meta)]
-            frames.append(self.prediction_rows(chunk, scores, threshold))
+            frames.append(self.prediction_rows(chunk, scores, decision))
             results += coco_results(list(range(n_images + 1, n_images + len(chunk.ids) + 1)), found, names, chunk.ids)
             for file, detections in zip(chunk.ids, found):
                 drawn = draw_boxes(_read_rgb(file), detections, names)
@@ -181,19 +170,9 @@ class ObjectDetectionSolution(Solution):
                 "images_per_second": n_images / seconds if seconds else float("nan"),
                 "out": str(out), "annotated_images": str(drawn_dir), "threshold": threshold}
 
-    def _threshold(self, threshold: float | None) -> float:
-        threshold = self._recipe.score_threshold if threshold is None else float(threshold)
-        if not 0 <= threshold < 1:
-            raise UsageError(f"--threshold must be a score in [0, 1). Received: --threshold {threshold}.")
-        return threshold
-
-    def export(self, path: str | Path, format: str = "saved_model") -> dict[str, Any]:
-        """Export as the base does; LiteRT is refused because its built-in ops have no combined NMS."""
-        if format == "litert":
-            raise UsageError("--format litert cannot hold this detector: LiteRT's built-in ops have no combined "
-                             "non-maximum suppression (it would need the TensorFlow select-ops runtime). "
-                             "Export with --format saved_model or --format onnx.")
-        return super().export(path, format)
+    def export_limits(self) -> str:
+        return ("LiteRT cannot hold this detector: its built-in ops have no combined non-maximum suppression "
+                "(it would need the TensorFlow select-ops runtime). Export with --format saved_model or --format onnx.")
 
     def example_inputs(self, schema: dict[str, Any], n: int = 2) -> np.ndarray:
         height, width = schema["image_size"]

@@ -11,6 +11,7 @@ from solutions.core.datasets import DataSource
 from solutions.core.solution import Evaluation, InputChunk, Solution
 from solutions.core.splits import Examples, Split, Splits
 from solutions.sentiment import data
+from solutions.sentiment.inputs import TextInputs, iter_prediction_texts
 from solutions.sentiment.normalize import normalize_texts
 from solutions.sentiment.recipe import SEQUENCE_MODELS, SentimentRecipe
 
@@ -28,29 +29,31 @@ class SentimentSolution(Solution):
     recipe_class = SentimentRecipe
     sample_data = "reviews"
 
-    def fit(self, data_source, **kwargs):
-        """Check a hub preset folder before any data is read or file written, then fit as every solution does."""
-        recipe = self.resolve_recipe()
+    accepts = frozenset({"files", "texts"})
+    # ONNX and LiteRT have no equivalent of TextVectorization's string operations (see export_limits).
+    export_formats = ("saved_model",)
+
+    def check_before_fit(self, recipe: SentimentRecipe) -> None:
+        """A hub preset folder is checked before any data is read or file written."""
         if recipe.model == "hub":
             from solutions.sentiment.model import check_hub_preset
 
             check_hub_preset(recipe)
-        return super().fit(data_source, **kwargs)
 
     def load_examples(self, source: DataSource, recipe: SentimentRecipe, schema: dict | None) -> Examples:
         """Training data remembers its --text and --label columns; new data for a trained run
         defaults to them."""
-        if schema is None:
-            self.columns_ = {"text_column": source.config.get("text"), "label_column": source.config.get("label")}
-        else:
+        if schema is not None:
             defaults = {"text": schema.get("text_column"), "label": schema.get("label_column")}
             config = {**{k: v for k, v in defaults.items() if v is not None}, **source.config}
             source = dataclasses.replace(source, config=config)
-        return data.load_text_examples(source, recipe)
+        examples = data.load_text_examples(source, recipe)
+        return dataclasses.replace(examples, found={"text_column": source.config.get("text"),
+                                                    "label_column": source.config.get("label")})
 
     def make_schema(self, splits: Splits, recipe: SentimentRecipe) -> dict[str, Any]:
         return {"class_names": list(splits.class_names), "normalize": recipe.normalize,
-                "standardize": recipe.model_standardize(), **getattr(self, "columns_", {}),
+                "standardize": recipe.model_standardize(), **splits.found,
                 "max_length": recipe.max_length if recipe.model in SEQUENCE_MODELS else None}
 
     def build_model(self, schema: dict[str, Any], recipe: SentimentRecipe):
@@ -89,7 +92,7 @@ class SentimentSolution(Solution):
 
         return keras.losses.CategoricalCrossentropy(), ["accuracy"]
 
-    def predict_scores(self, x: Any) -> np.ndarray:
+    def model_scores(self, x: Any) -> np.ndarray:
         import tensorflow as tf
 
         self._check_fitted()
@@ -100,16 +103,16 @@ class SentimentSolution(Solution):
         dataset = tf.data.Dataset.from_tensor_slices(texts.astype(str)).batch(batch)
         return np.asarray(self.model_.predict(dataset, verbose=0))
 
-    def evaluate_split(self, split: Split, scores: np.ndarray, train: Split | None) -> Evaluation:
+    def evaluate_split(self, split: Split, scores: np.ndarray, train: Split | None, decision: None) -> Evaluation:
         from solutions.sentiment.report import evaluate_sentiment
 
         return evaluate_sentiment(split, scores, train, tuple(self.schema_["class_names"]), self.predict_scores,
                                   self.schema_.get("max_length"), self._recipe.seed)
 
     def read_inputs(self, source: Any, schema: dict[str, Any], chunk_size: int) -> Iterator[InputChunk]:
-        return data.iter_prediction_texts(source, schema, chunk_size, self._recipe.on_decode_error)
+        return iter_prediction_texts(source, schema, chunk_size, self._recipe.on_decode_error)
 
-    def prediction_rows(self, chunk: InputChunk, scores: np.ndarray):
+    def prediction_rows(self, chunk: InputChunk, scores: np.ndarray, decision: None):
         import pandas as pd
 
         names = self.schema_["class_names"]
@@ -119,27 +122,18 @@ class SentimentSolution(Solution):
             frame[f"p_{name}"] = scores[:, j]
         return frame
 
-    def predict_texts(self, texts: list[str]):
+    def predict_texts(self, texts: list[str], threshold: float | None = None):
         """Predictions for texts given directly, as a DataFrame with the text beside its label.
 
         Empty texts are predicted too (from the model's bias alone); nothing is dropped.
         """
-        frame = self.predict(data.TextInputs(tuple(texts)))
+        frame = self.predict(TextInputs(tuple(texts)), threshold=threshold)
         frame.insert(1, "text", list(texts))
         return frame
 
-    def export(self, path, format: str = "saved_model") -> dict[str, Any]:
-        """Export to a TensorFlow SavedModel (raw strings in). ONNX and LiteRT have no equivalent of
-        TextVectorization's string operations (regex replace, split, n-grams), so they are refused."""
-        if format in ("onnx", "litert"):
-            from solutions.core.errors import UsageError
-
-            raise UsageError(
-                f"--format {format} cannot hold this model: its TextVectorization layer runs string operations "
-                "(regex replace, split, n-grams) that ONNX and LiteRT do not have. Use --format saved_model, "
-                "which takes raw strings."
-            )
-        return super().export(path, format)
+    def export_limits(self) -> str:
+        return ("Its TextVectorization layer runs string operations (regex replace, split, n-grams) that ONNX and "
+                "LiteRT do not have. Use --format saved_model, which takes raw strings.")
 
     def example_inputs(self, schema: dict[str, Any], n: int = 4) -> np.ndarray:
         words = ["a", "wonderful", "film", "boring", "plot", "not", "great", "acting"]

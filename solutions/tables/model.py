@@ -26,7 +26,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from solutions.tables.columns import feature_names, record_to_inputs, reference_record
+from solutions.tables.columns import feature_names, reference_record
+from solutions.tables.inputs import record_to_inputs
 
 ENCODINGS = ("embedding", "one_hot")
 

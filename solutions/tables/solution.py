@@ -16,20 +16,22 @@ and `prediction_rows`, and may override `read_frame` (other formats),
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Iterator, Literal
 
 import numpy as np
 
 from solutions.core.config import Recipe, require_value
 from solutions.core.datasets import DataSource
-from solutions.core.errors import DataError, UsageError
+from solutions.core.errors import DataError
 from solutions.core.solution import InputChunk, Solution
 from solutions.core.splits import Examples, Split, Splits, split_examples, time_ordered_split
+from solutions.core.layout import find_label_column
 from solutions.tables.columns import (
-    binary_labels, check_missing, column_list, feature_schema, frame_to_inputs, infer_layout, iter_table_chunks,
-    label_text, read_table, resolve_label_column, time_value, time_values,
+    binary_labels, check_missing, column_list, feature_schema, infer_layout, labels_as_text, time_value, time_values,
 )
+from solutions.tables.inputs import frame_to_inputs
+from solutions.tables.reading import iter_table_chunks, read_table_file
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,9 @@ class TabularSolution(Solution):
     # 20,000 rows: 1,000,000 fraud claims scored (with reasons) in under 1 GB, as fast as 50,000-row chunks
     prediction_chunk_size: ClassVar[int] = 20_000
     min_examples_per_class: ClassVar[int] = 5
+    accepts: ClassVar[frozenset[str]] = frozenset({"files", "rows"})
+    export_formats: ClassVar[tuple[str, ...]] = ()
+    has_threshold: ClassVar[bool] = True
 
     # ------------------------------------------------------ domain hooks
     def generate_table(self, generator: dict[str, Any]):
@@ -91,17 +96,17 @@ class TabularSolution(Solution):
             return self.generate_table(source.generator)
         if source.path is None or source.path.is_dir():
             raise DataError(f"{source.spec} is not a table file. Pass a CSV or Parquet file.")
-        return read_table(source.path)
+        return read_table_file(source.path)
 
     def make_labels(self, values, column: str, source: DataSource, recipe: TabularRecipe,
-                    schema: dict | None) -> tuple[np.ndarray, str, str]:
-        """(labels as text, positive value, negative value) of the label column."""
+                    schema: dict | None) -> "LabelColumn":
+        """The label column as text, with its positive and negative values."""
         positive = schema["positive"] if schema else source.config.get("positive")
         labels, positive = binary_labels(values, positive, column, source.spec)
         if schema:
-            return labels, positive, schema["class_names"][0]
+            return LabelColumn(labels, positive, schema["class_names"][0])
         others = sorted(set(labels.tolist()) - {positive})
-        return labels, positive, others[0] if others else f"not {positive}"
+        return LabelColumn(labels, positive, others[0] if others else f"not {positive}")
 
     def inference_model(self, model, schema: dict[str, Any], recipe: TabularRecipe):
         """An ensemble's training model (one output per member) becomes the averaged one-score model."""
@@ -119,7 +124,7 @@ class TabularSolution(Solution):
         where = source.spec
         config = source.config
         if schema is None:
-            label = resolve_label_column(list(frame.columns), config.get("label"), where)
+            label = find_label_column(list(frame.columns), config.get("label"), where)
             layout = infer_layout(frame, label=label, ids=column_list(config.get("id")), time=config.get("time"),
                                   categorical=recipe.categorical_columns, ignore=recipe.ignore_columns, where=where)
         else:
@@ -134,26 +139,27 @@ class TabularSolution(Solution):
             frame, ids = frame[present].reset_index(drop=True), ids[present]
         if frame.empty:
             raise DataError(f"{where} has no rows with a label in column {label!r}.")
-        labels, positive, negative = self.make_labels(frame[label], label, source, recipe, schema)
+        found = self.make_labels(frame[label], label, source, recipe, schema)
+        table: dict[str, Any] = {}
         if schema is None:
             missing = check_missing(frame, layout.features, recipe.missing, where)
             options = config.get("options") or {}
-            self._table_ = {"layout": layout, "positive": positive, "negative": negative, "missing": missing,
-                            "test_start": recipe.test_start if recipe.test_start is not None else options.get("test_start"),
-                            "where": where}
-        return Examples(x=frame, labels=labels, ids=ids, dropped=dropped)
+            table = {"layout": layout, "positive": found.positive, "negative": found.negative, "missing": missing,
+                     "test_start": recipe.test_start if recipe.test_start is not None else options.get("test_start"),
+                     "where": where, **found.found}
+        return Examples(x=frame, labels=found.labels, ids=ids, dropped=dropped, found=table)
 
     def _row_ids(self, frame, id_columns: list[str], source: DataSource) -> np.ndarray:
         present = [c for c in id_columns if c in frame.columns]
         if not present:
             return np.asarray([f"row {i + 1}" for i in range(len(frame))], dtype=object)
         if len(present) == 1:
-            return label_text(frame[present[0]].to_numpy())
-        return np.asarray(["|".join(parts) for parts in zip(*(label_text(frame[c].to_numpy()) for c in present))], dtype=object)
+            return labels_as_text(frame[present[0]].to_numpy())
+        return np.asarray(["|".join(parts) for parts in zip(*(labels_as_text(frame[c].to_numpy()) for c in present))], dtype=object)
 
     def split(self, examples: Examples, recipe: TabularRecipe) -> Splits:
         """Stratified random splits, or out-of-time splits when a time column is given."""
-        info = self._table_
+        info = examples.found
         layout, positive, negative = info["layout"], info["positive"], info["negative"]
         given, notes = examples.given_split, list(layout.notes)
         if layout.time:
@@ -187,10 +193,9 @@ class TabularSolution(Solution):
         return dataclasses.replace(splits, notes=tuple(list(splits.notes) + notes))
 
     def make_schema(self, splits: Splits, recipe: TabularRecipe) -> dict[str, Any]:
-        layout = self._table_["layout"]
         return {"class_names": list(splits.class_names), "positive": splits.class_names[1],
-                **feature_schema(splits.train.x, layout, recipe.min_category_count),
-                "missing_policy": recipe.missing, "missing_counts": self._table_["missing"]}
+                **feature_schema(splits.train.x, splits.found["layout"], recipe.min_category_count),
+                "missing_policy": recipe.missing, "missing_counts": splits.found["missing"]}
 
     def inputs(self, x: Any, where: str = "The rows") -> dict[str, np.ndarray]:
         """Model inputs from a DataFrame (or inputs already made), checked against the schema."""
@@ -214,7 +219,7 @@ class TabularSolution(Solution):
             self._scorer = cached
         return cached
 
-    def predict_scores(self, x: Any) -> np.ndarray:
+    def model_scores(self, x: Any) -> np.ndarray:
         """The model's output for raw rows (a DataFrame): shape (n, 1), the positive class's probability."""
         self._check_fitted()
         return self.scorer_.score(self.inputs(x))
@@ -256,24 +261,33 @@ class TabularSolution(Solution):
         return pd.DataFrame({"row": chunk.ids})
 
     def example_inputs(self, schema: dict[str, Any], n: int = 4) -> dict[str, np.ndarray]:
-        from solutions.tables.columns import reference_record, record_to_inputs
+        from solutions.tables.columns import reference_record
+        from solutions.tables.inputs import record_to_inputs
 
         one = record_to_inputs(reference_record(schema), schema)
         return {k: np.repeat(v, n, axis=0) for k, v in one.items()}
 
-    def export(self, path, format: str = "saved_model") -> dict[str, Any]:
-        """Not available for table models yet: say so instead of failing inside the exporter."""
-        raise UsageError(
-            f"ksol export does not support {self.name} yet: its model takes a dict of columns (strings included), "
-            "which the single-input exporters do not handle. Use model.keras directly (keras.saving.load_model with "
-            "safe_mode=True, then model({column: tf.constant([[value]]), ...})) or `ksol predict`."
-        )
+    def export_limits(self) -> str:
+        return ("Its model takes a dict of columns (strings included), which the single-input exporters do not handle. "
+                "Use model.keras directly (keras.saving.load_model with safe_mode=True, then "
+                "model({column: tf.constant([[value]]), ...})) or `ksol predict`.")
 
     def custom_objects(self) -> dict[str, Any]:
         from solutions.tables.ensemble import CUSTOM_OBJECTS as ENSEMBLE_OBJECTS
         from solutions.tables.model import CUSTOM_OBJECTS
 
         return {**CUSTOM_OBJECTS, **ENSEMBLE_OBJECTS}
+
+
+@dataclass(frozen=True)
+class LabelColumn:
+    """A table's label column as text, which value is positive and which negative, and what else the
+    domain found while reading it (kept with the table's layout for make_schema)."""
+
+    labels: np.ndarray
+    positive: str
+    negative: str
+    found: dict[str, Any] = field(default_factory=dict)
 
 
 def positive_last(splits: Splits, positive: str, negative: str) -> Splits:

@@ -56,3 +56,48 @@ def test_markdown_keeps_apostrophes_readable():
     from solutions.core.render import _md
 
     assert _md("the patient's <b>") == "the patient's &lt;b&gt;"
+
+
+def _numbers_report() -> Report:
+    metrics = {"cost": metric_entry(Interval(1205.0, 795.0, 1500.0)), "auprc": metric_entry(0.5)}
+    return Report(
+        solution="demo", title="Numbers", primary_metric="cost", metrics=metrics,
+        sections=[
+            metrics_section("Headline", metrics),
+            table_section("Thresholds", ["which", "alerts", "precision", "cost", "savings", "mean score"], [
+                ["chosen", 1205, 1.0, 1205.0, 795.0, 612.25],
+                ["top 1%", 3, 0.5, 795.0, 1205.0, 598.5],
+                ["none", 0, float("nan"), 2000.0, 0.0, 600.0],
+            ]),
+        ],
+    )
+
+
+def test_numbers_of_one_column_share_one_format_in_markdown_and_html():
+    import re
+
+    text = render_markdown(_numbers_report())
+    table = [line for line in text.splitlines() if line.startswith("| chosen") or line.startswith("| top")
+             or line.startswith("| none")]
+    assert table == ["| chosen | 1,205 | 1.0000 | 1,205 | 795 | 612.2 |",
+                     "| top 1% | 3 | 0.5000 | 795 | 1,205 | 598.5 |",
+                     "| none | 0 | — | 2,000 | 0 | 600.0 |"]
+    assert "| cost | 1,205 | \\[795, 1,500\\] |" in text and "| auprc | 0.5000 |  |" in text
+    assert "**cost: 1,205 (95% CI [795, 1,500])**" in text
+    page = render_html(_numbers_report())
+    cells = re.findall(r"<td>([^<]*)</td>", page)
+    assert cells[cells.index("chosen"):] == ["chosen", "1,205", "1.0000", "1,205", "795", "612.2",
+                                            "top 1%", "3", "0.5000", "795", "1,205", "598.5",
+                                            "none", "0", "—", "2,000", "0", "600.0"]
+    assert "795.0000" not in page and "795.0000" not in text
+
+
+def test_html_tables_scroll_sideways_in_their_own_box():
+    import re
+
+    page = render_html(_numbers_report())
+    assert page.count("<table>") == 2
+    assert page.count('<div class="table-wrap"><table>') == 2 and page.count("</table></div>") == 2
+    css = re.search(r"\.table-wrap \{([^}]*)\}", page)
+    assert css and "overflow-x: auto" in css.group(1)
+    assert re.search(r"<section><h2>Thresholds</h2>\s*<div class=\"table-wrap\"><table>", page)

@@ -35,10 +35,10 @@ def test_report_has_the_credit_risk_sections(run):
     for part in ("KS plot", "Calibration curve", "Score bands", "Population stability index", "Metrics by housing",
                  "Reason codes for refused applicants", "Approval threshold"):
         assert part in titles
-    schema = json.loads((run / "schema.json").read_text())
-    assert schema["calibration"]["method"] == "platt"
-    assert schema["decision"]["threshold"] == pytest.approx(1 / 6)
-    assert len(schema["scorecard"]["band_edges"]) == 4
+    decision = json.loads((run / "decision.json").read_text())
+    assert decision["details"]["calibration"]["method"] == "platt"
+    assert decision["thresholds"] == {"bad": pytest.approx(1 / 6)}
+    assert len(decision["details"]["scorecard"]["band_edges"]) == 4
 
 
 def test_predictions_have_probability_score_band_decision_and_reasons(run, tmp_path, capsys):

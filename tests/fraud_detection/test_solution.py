@@ -41,8 +41,10 @@ def test_report_has_threshold_costs_and_baselines(run):
     assert any(t.startswith("Decision threshold") for t in titles)
     assert "Thresholds on the test split" in titles and "Score distribution per class" in titles
     assert "Top alerts and the columns that drove them" in titles
-    schema = json.loads((run / "schema.json").read_text())
-    assert schema["decision"]["rule"] == "cost" and 0 <= schema["decision"]["threshold"] <= 1
+    decision = json.loads((run / "decision.json").read_text())
+    (threshold,) = decision["thresholds"].values()
+    assert decision["rule"] == "cost" and 0 <= threshold <= 1 and decision["score_range"] == [0, 1]
+    assert "decision" not in json.loads((run / "schema.json").read_text())
 
 
 def test_predict_streams_chunks_with_score_flag_and_reasons(run, new_rows, tmp_path, capsys):
@@ -53,7 +55,7 @@ def test_predict_streams_chunks_with_score_flag_and_reasons(run, new_rows, tmp_p
     scored = pd.read_csv(out)
     assert len(scored) == 230 and list(scored.columns[:3]) == ["transaction_id", "score", "flag"]
     assert {"reason_1", "reason_2", "reason_3"} <= set(scored.columns)
-    threshold = json.loads((run / "schema.json").read_text())["decision"]["threshold"]
+    (threshold,) = json.loads((run / "decision.json").read_text())["thresholds"].values()
     assert ((scored["score"] >= threshold).astype(int) == scored["flag"]).all()
     loaded = FraudDetectionSolution.load(run)
     direct = loaded.predict_scores(pd.read_csv(new_rows))[:, 0]

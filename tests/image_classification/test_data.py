@@ -49,7 +49,7 @@ def test_csv_of_paths_and_labels_relative_to_the_csv(tmp_path):
 
 def test_csv_without_a_label_column_lists_the_columns(tmp_path):
     pd.DataFrame({"path": ["a.png"], "kind": ["x"]}).to_csv(tmp_path / "labels.csv", index=False)
-    with pytest.raises(DataError, match="no a label column.*Columns found: path, kind"):
+    with pytest.raises(DataError, match="no label column: none is named label, target, class or y. Columns found: path, kind.*--label"):
         load(tmp_path / "labels.csv")
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from solutions.core.config import make_recipe
+from solutions.core.decision import Decision
 from solutions.core.splits import Split
 from solutions.medical_imaging.model import build_medical_classifier
 from solutions.medical_imaging.recipe import MedicalImagingRecipe
@@ -21,27 +22,28 @@ def binary_case(n=40, seed=0):
     return y, np.stack([1 - p, p], axis=1), rng.integers(0, 256, (n, 28, 28, 1)).astype(np.uint8)
 
 
-def schema(task="binary", names=NAMES, thresholds=None):
-    base = {"class_names": list(names), "task": task, "positive_index": 1, "image_size": [28, 28], "channels": 1,
+def schema(task="binary", names=NAMES):
+    return {"class_names": list(names), "task": task, "positive_index": 1, "image_size": [28, 28], "channels": 1,
             "mean": [0.5], "std": [0.25], "modalities": ["CR"]}
-    if thresholds is not None:
-        base["operating_point"] = {"method": "Youden's J", "thresholds": thresholds, "validation": {}, "n_validation": 20}
-    return base
+
+
+def decision(thresholds):
+    return Decision("Youden's J", thresholds, (0.0, 1.0), {"validation": {}, "n_validation": 20})
 
 
 def test_operating_point_is_chosen_on_validation_by_youden_or_target_sensitivity():
     y, scores, _ = binary_case()
     youden = choose_operating_points("binary", NAMES, 1, y, scores, "youden", 0.9)
     strict = choose_operating_points("binary", NAMES, 1, y, scores, "sensitivity", 0.95)
-    assert set(youden["thresholds"]) == {"pneumonia"}
-    assert strict["thresholds"]["pneumonia"] <= youden["thresholds"]["pneumonia"]
-    assert strict["validation"]["pneumonia"]["sensitivity"] >= 0.95
-    assert choose_operating_points("multiclass", ("a", "b", "c"), 1, y, scores, "youden", 0.9)["thresholds"] == {}
+    assert set(youden.thresholds) == {"pneumonia"}
+    assert strict.thresholds["pneumonia"] <= youden.thresholds["pneumonia"]
+    assert strict.details["validation"]["pneumonia"]["sensitivity"] >= 0.95
+    assert choose_operating_points("multiclass", ("a", "b", "c"), 1, y, scores, "youden", 0.9).thresholds == {}
 
 
 def test_sensitivity_and_specificity_use_the_stored_threshold_not_argmax():
     y, scores, _ = binary_case()
-    task = Task.from_schema(schema(thresholds={"pneumonia": 0.9}))
+    task = Task.from_schema(schema(), decision({"pneumonia": 0.9}))
     metrics = task_metrics(task, y, scores, seed=0, intervals=False)
     assert metrics["sensitivity"]["value"] == np.mean(scores[y == 1, 1] >= 0.9)
     assert metrics["specificity"]["value"] == 1.0
@@ -53,7 +55,7 @@ def test_multi_label_metrics_are_macro_over_labels():
     y = (rng.random((50, 3)) < 0.4).astype(int)
     scores = np.clip(y * 0.6 + rng.random((50, 3)) * 0.5, 0, 1)
     scores[:, 2] = rng.random(50)  # an uninformative label pulls the macro AUC down
-    task = Task.from_schema(schema("multilabel", ("a", "b", "c"), {"a": 0.5, "b": 0.5, "c": 0.5}))
+    task = Task.from_schema(schema("multilabel", ("a", "b", "c")), decision({"a": 0.5, "b": 0.5, "c": 0.5}))
     metrics = task_metrics(task, y, scores, seed=0, intervals=False)
     assert 0.6 < metrics["auc"]["value"] < 0.95
     assert metrics["accuracy"]["value"] == pytest.approx(np.mean(y == (scores >= 0.5)))
@@ -66,7 +68,7 @@ def test_report_explains_each_outcome_and_carries_a_model_card():
                   groups=np.asarray([f"P{i // 2}" for i in range(len(y))], dtype=object))
     train = Split("train", pixels, y, split.ids)
     context = {"group_check": "Split by patient: checked.", "splits": {"train": {"size": 40}}, "data_name": "demo", "model": "resnet"}
-    evaluation = evaluate_medical_classifier(model, split, scores, train, schema(thresholds={"pneumonia": 0.5}), 0, context)
+    evaluation = evaluate_medical_classifier(model, split, scores, train, schema(), decision({"pneumonia": 0.5}), 0, context)
     assert evaluation.primary_metric == "auc" and evaluation.metrics["auc"]["low"] <= evaluation.metrics["auc"]["value"]
     sections = {s.title: s for s in evaluation.sections}
     captions = [image["caption"] for image in sections["Grad-CAM: true and false positives and negatives"].data["images"]]

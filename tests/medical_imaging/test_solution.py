@@ -40,7 +40,7 @@ def test_dicom_study_is_split_by_patient_and_the_report_says_it_was_checked(fitt
     report = fitted.evaluate()
     text = {s.title: s for s in report.sections}["Patient-level split"].data["text"]
     assert text.startswith("Split by patient: 24 patients") and "Checked: no patient id appears in more than one split" in text
-    assert fitted.schema_["modalities"] == ["CR"] and 0 <= fitted.schema_["operating_point"]["thresholds"]["pneumonia"] <= 1
+    assert fitted.schema_["modalities"] == ["CR"] and 0 <= fitted.decision_.thresholds["pneumonia"] <= 1
     assert report.primary_metric == "auc" and {"sensitivity", "specificity", "expected_calibration_error"} <= set(report.metrics)
 
 
@@ -55,7 +55,7 @@ def test_reloaded_run_evaluates_new_data_and_predicts_dicom_files(fitted, dicom_
     assert len(rows) == 24 and list(rows.columns) == ["file", "prediction", "p_normal", "p_pneumonia"]
     write_dicom(tmp_path / "ct.dcm", np.zeros((32, 32), np.uint16), Modality="CT")
     rows = loaded.predict([str(tmp_path / "ct.dcm"), str(sorted((dicom_study / "normal").iterdir())[0])])
-    assert len(rows) == 1 and "modality CT; the model was trained on CR" in loaded.prediction_failures_[0][1]
+    assert len(rows) == 1 and "modality CT; the model was trained on CR" in rows.attrs["failures"][0][1]
 
 
 def test_test_time_augmentation_averages_the_shifted_predictions(fitted):
@@ -73,7 +73,7 @@ def test_test_time_augmentation_averages_the_shifted_predictions(fitted):
 def test_multi_label_sample_trains_with_sigmoid_outputs_and_macro_auc():
     solution = MedicalImagingSolution(recipe="quick", **FAST).fit("chest_phantoms_multilabel", progress=False)
     assert solution.schema_["task"] == "multilabel"
-    assert set(solution.schema_["operating_point"]["thresholds"]) == {"opacity", "effusion", "cardiomegaly"}
+    assert set(solution.decision_.thresholds) == {"opacity", "effusion", "cardiomegaly"}
     report = solution.evaluate()
     sections = {s.title: s for s in report.sections}
     assert [row[0] for row in sections["Per-class AUC, sensitivity and specificity"].data["rows"]] == ["opacity", "effusion", "cardiomegaly"]

@@ -48,7 +48,7 @@ def test_threshold_outside_zero_one_exits_2(voc_run, tmp_path, capsys):
     folder, run_dir = voc_run
     code, _, err = run(capsys, "predict", str(run_dir), "--data", str(folder / "JPEGImages"),
                        "--out", str(tmp_path / "x.csv"), "--threshold", "1.5")
-    assert code == 2 and "--threshold must be a score in [0, 1)" in err
+    assert code == 2 and "--threshold must be a score in [0, 1]. Received: --threshold 1.5" in err
 
 
 def test_threshold_is_refused_by_solutions_without_one(capsys, tmp_path):
@@ -59,9 +59,11 @@ def test_threshold_is_refused_by_solutions_without_one(capsys, tmp_path):
         name = "plain"
 
     plain = Plain()
-    plain.model_ = object()
-    with pytest.raises(UsageError, match="--threshold is not used by plain"):
-        plain.predict_to_csv([], tmp_path / "x.csv", threshold=0.5)
+    plain.model_, plain.decision_ = object(), None
+    for call in (lambda: plain.predict_to_csv([], tmp_path / "x.csv", threshold=0.5), lambda: plain.predict([], threshold=0.5)):
+        with pytest.raises(UsageError, match=r"--threshold is not used by plain: .* Received: --threshold 0.5"):
+            call()
+    assert not (tmp_path / "x.csv").exists()
 
 
 def _train(capsys, tmp_path, data):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from solutions.sentiment.data import make_reviews
+from solutions.sentiment.sample import make_reviews
 
 
 def write_csv(path: Path, rows: list[dict], delimiter: str = ",") -> Path:

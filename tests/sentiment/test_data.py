@@ -11,9 +11,9 @@ import pytest
 
 from solutions.core.datasets import DataSource, resolve_data
 from solutions.core.errors import DataError
-from solutions.sentiment.data import (
-    TextInputs, iter_prediction_texts, load_text_examples, make_reviews,
-)
+from solutions.sentiment.data import load_text_examples
+from solutions.sentiment.inputs import TextInputs, iter_prediction_texts
+from solutions.sentiment.sample import make_reviews
 from solutions.sentiment.recipe import SentimentRecipe
 from tests.sentiment.conftest import write_csv
 

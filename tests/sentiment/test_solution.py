@@ -91,7 +91,7 @@ def test_evaluate_rejects_labels_never_seen_in_training(run, tmp_path, capsys):
 
 @pytest.mark.parametrize("content, flags, message", [
     (b"body,verdict\nok,pos\n", ["--text", "body", "--label", "stars"], "no label column 'stars'. Columns found: body, verdict"),
-    (b"text,score\nok,1\n", [], "no label column: none is named label, target, class, y. Columns found: text, score"),
+    (b"text,score\nok,1\n", [], "no label column: none is named label, target, class or y. Columns found: text, score"),
     (b"", [], "is empty"),
     (b"text,label\n" + b"".join(b"good %d,pos\n" % i for i in range(10)), [], "Only one class was found ('pos'"),
     (b"text,label\n,pos\n  ,neg\n", [], "empty in every row"),

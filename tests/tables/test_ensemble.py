@@ -5,7 +5,8 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from solutions.tables.columns import record_to_inputs, reference_record  # noqa: E402
+from solutions.tables.columns import reference_record  # noqa: E402
+from solutions.tables.inputs import record_to_inputs  # noqa: E402
 from solutions.tables.ensemble import (  # noqa: E402
     CUSTOM_OBJECTS, MemberLoss, build_network, inference_ensemble, is_member_ensemble,
 )

@@ -5,7 +5,8 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from solutions.tables.columns import record_to_inputs, reference_record  # noqa: E402
+from solutions.tables.columns import reference_record  # noqa: E402
+from solutions.tables.inputs import record_to_inputs  # noqa: E402
 from solutions.tables.model import (  # noqa: E402
     CUSTOM_OBJECTS, TableScorer, build_binary_model, build_encoder, build_mlp_head,
 )

@@ -1,0 +1,94 @@
+"""The report frame every solution shares, around the sections a domain's evaluation returns.
+
+`assemble_report` puts the headline metrics, the baselines of the same split, the
+domain's sections, the training curves, the data summary and the environment in
+one `Report` value; `write_report_files` renders a report into a folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from solutions.core.report import Report, Section, lines_section, metrics_section, table_section
+from solutions.core.runs import atomic_path, atomic_write_json, atomic_write_text, environment
+
+
+def assemble_report(*, solution: str, title: str, evaluation, data_name: str, data_summary: dict[str, Any], new_data: bool,
+                    recipe: dict[str, Any], history: list[dict[str, Any]] | None, training: dict[str, Any] | None) -> Report:
+    """A Report value from a domain's Evaluation plus what every report shows."""
+    sections = [metrics_section("Headline metrics (test)", evaluation.metrics,
+                                "95% intervals from 1,000 bootstrap resamples of the test set.")]
+    if evaluation.baselines:
+        rows = [[name] + [values.get(m, {}).get("value", float("nan")) for m in evaluation.metrics]
+                for name, values in evaluation.baselines.items()]
+        rows.insert(0, ["this model"] + [evaluation.metrics[m]["value"] for m in evaluation.metrics])
+        sections.append(table_section("Baselines on the same split", ["model", *evaluation.metrics], rows,
+                                      "Simple models trained on the same training split and scored on the same test split."))
+    elif new_data:
+        sections.append(Section("Baselines", "text", {"text": "Not computed: this report evaluates a saved model on new data, "
+                                                              "which has no training split to fit baselines on."}))
+    sections.extend(evaluation.sections)
+    if history:
+        sections.extend(training_curves(history))
+    sections.append(data_summary_section(data_summary))
+    env = environment()
+    sections.append(table_section("Environment", ["component", "version"], [[k, v] for k, v in env.items()]))
+    metrics = dict(evaluation.metrics)
+    for name, values in evaluation.baselines.items():
+        for metric, entry in values.items():
+            metrics[f"baseline/{name}/{metric}"] = entry
+    return Report(solution=solution, title=f"{title}: {data_name}", primary_metric=evaluation.primary_metric, metrics=metrics,
+                  sections=sections, info={"data": data_name, "recipe": recipe, "environment": env,
+                                           "training": training},
+                  predictions=evaluation.predictions, artifacts=dict(evaluation.artifacts))
+
+
+def write_report_files(out_dir: Path, report: Report) -> dict[str, Path]:
+    """Render a report value into `out_dir`: report.json, metrics.json, report.md, report.html, figures/,
+    and, when the report carries them, predictions.csv and its JSON artifacts."""
+    from solutions.core.render import render_figures, render_html, render_markdown
+
+    out_dir = Path(out_dir)
+    with atomic_path(out_dir / "figures") as tmp:
+        tmp.mkdir()
+        for name, data in render_figures(report).items():
+            (tmp / name).write_bytes(data)
+    atomic_write_text(out_dir / "report.json", report.to_json())
+    atomic_write_json(out_dir / "metrics.json", {"primary_metric": report.primary_metric, "metrics": report.metrics})
+    atomic_write_text(out_dir / "report.md", render_markdown(report, "figures"))
+    atomic_write_text(out_dir / "report.html", render_html(report))
+    if report.predictions is not None:
+        atomic_write_text(out_dir / "predictions.csv", report.predictions.to_csv(index=False))
+    for name, value in report.artifacts.items():
+        atomic_write_json(out_dir / name, value)
+    return {"json": out_dir / "report.json", "md": out_dir / "report.md", "html": out_dir / "report.html"}
+
+
+def training_curves(history: list[dict[str, Any]]) -> list[Section]:
+    """One line plot per validation figure in the history: training and validation side by side."""
+    epochs = [h["epoch"] for h in history]
+    sections = []
+    names = sorted({k for h in history for k in h if k.startswith("val_")})
+    for val_name in names:
+        name = val_name[4:]
+        series = [{"name": f"train {name}", "x": epochs, "y": [h.get(name, float("nan")) for h in history]},
+                  {"name": f"validation {name}", "x": epochs, "y": [h.get(val_name, float("nan")) for h in history], "style": "--"}]
+        sections.append(lines_section(f"Training curve: {name}", series, "epoch", name))
+    return sections
+
+
+def data_summary_section(summary: dict[str, Any]) -> Section:
+    """Class counts per split, and what was dropped and why."""
+    splits = summary.get("splits", {})
+    classes = sorted({c for s in splits.values() for c in s["classes"]})
+    rows = [[c] + [splits[s]["classes"].get(c, 0) for s in splits] for c in classes]
+    rows.append(["total"] + [splits[s]["size"] for s in splits])
+    dropped = summary.get("dropped", {})
+    notes = list(summary.get("notes", []))
+    if dropped.get("count"):
+        reasons = ", ".join(f"{reason}: {n}" for reason, n in dropped.get("by_reason", {}).items())
+        notes.append(f"{dropped['count']} inputs were dropped ({reasons}).")
+    else:
+        notes.append("No inputs were dropped.")
+    return table_section("Data", ["class", *splits], rows, "; ".join(n.rstrip(".") for n in notes) + ".")
