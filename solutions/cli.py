@@ -158,6 +158,10 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit:
         return int(exit.code or 0)
+    if args.cpu_devices:
+        # Several logical CPU devices with TF 2.21's oneDNN kernels corrupted the heap ("free(): invalid size")
+        # in mirrored training on an AMD EPYC (AVX-512 BF16) CPU; Eigen's kernels run it. Set before TF loads.
+        os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     if args.command in NEEDS_TENSORFLOW and not args.debug:
         quiet_tensorflow_import()
     from solutions.core.errors import SolutionsError

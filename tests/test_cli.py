@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from solutions import list_solutions
+from solutions import get_solution, list_solutions
 from solutions.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,6 +57,8 @@ def test_train_writes_a_complete_run_directory(trained_runs, name):
     assert {"tensorflow", "keras", "python"} <= set(manifest["environment"])
     assert manifest["timings"]["fit_seconds"] > 0
     assert not [p for p in run.rglob(".tmp-*")]
+    assert (run / "decision.json").is_file() == get_solution(name).has_threshold
+    assert {"evaluate_seconds", "total_seconds"} <= set(manifest["timings"])
 
 
 @pytest.mark.parametrize("name", list_solutions())
@@ -140,3 +142,20 @@ def test_python_cli_py_gives_the_same_exit_codes_without_traceback():
     bad = subprocess.run([sys.executable, "cli.py", "train", "image_classification", "--data", "missing_dir"],
                          cwd=ROOT, capture_output=True, text=True)
     assert bad.returncode == 2 and "Data not found" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_global_flags_are_accepted_after_the_command(capsys):
+    code, out, _ = run_cli(capsys, "list", "--json")
+    listed = json.loads(out)
+    assert code == 0 and listed["fraud_detection"]["has_threshold"] is True
+    assert listed["sentiment"]["accepts"] == ["files", "texts"] and listed["credit_scoring"]["export_formats"] == []
+    code, out, _ = run_cli(capsys, "--json", "list", "--quiet")  # a flag before the command survives the subcommand
+    assert code == 0 and "image_classification" in json.loads(out)
+
+
+@pytest.mark.parametrize("name", ["image_classification", "sentiment"])
+def test_threshold_is_refused_with_one_message_where_there_is_none(trained_runs, name, capsys, tmp_path):
+    code, _, err = run_cli(capsys, "predict", str(trained_runs[name]), "--data", str(tmp_path), "--threshold", "0.5",
+                           "--out", str(tmp_path / "x.csv"))
+    assert code == 2 and f"--threshold is not used by {name}: its predictions have no score threshold" in err
+    assert "Traceback" not in err and not (tmp_path / "x.csv").exists()

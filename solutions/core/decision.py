@@ -11,7 +11,7 @@ threshold with T the same way in every solution that has one.
 >>> d.threshold
 0.3
 >>> d.with_threshold(0.5).thresholds, d.with_threshold(0.5).rule
-({"positive": 0.5}, '--threshold 0.5')
+({'positive': 0.5}, '--threshold 0.5')
 >>> Decision.from_dict(d.to_dict()) == d
 True
 """
@@ -23,9 +23,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from solutions.core.errors import UsageError
-
-DECISION_FILE = "decision.json"
-
 
 @dataclass(frozen=True)
 class Decision:

@@ -19,12 +19,14 @@ import platform
 import shutil
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
 from solutions.core.errors import UsageError
 
 MODEL_FILE = "model.keras"
+DECISION_FILE = "decision.json"
 RUN_MARKER = "manifest.json"
 
 
@@ -158,3 +160,52 @@ def fingerprint_arrays(*arrays: Any) -> str:
         digest.update(str(array.shape).encode() + str(array.dtype).encode())
         digest.update(array.tobytes() if array.dtype != object else repr(array.tolist()).encode())
     return digest.hexdigest()
+
+
+def run_manifest(*, solution: str, recipe: dict[str, Any], seed: int, data: dict[str, Any], training: dict[str, Any] | None,
+                 timings: dict[str, float], command: list[str]) -> dict[str, Any]:
+    """The manifest.json value of a run: what ran, on which data, how long it took, and in which environment."""
+    import time
+
+    return {"solution": solution, "recipe": recipe, "seed": seed, "data": data, "training": training, "timings": timings,
+            "command": command, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "environment": environment()}
+
+
+def write_run_files(run_dir: Path, *, model, recipe: dict[str, Any], schema: dict[str, Any], decision: dict[str, Any] | None,
+                    history: list[dict[str, Any]] | None, manifest: dict[str, Any]) -> None:
+    """A trained run's files, each written atomically: model.keras, recipe.yaml, schema.json, decision.json
+    (when the solution has a decision), history.csv and manifest.json (last)."""
+    from solutions.core.config import write_recipe_file
+
+    with atomic_path(run_dir / MODEL_FILE) as tmp:
+        model.save(tmp)
+    write_recipe_file(run_dir / "recipe.yaml", recipe)
+    atomic_write_json(run_dir / "schema.json", schema)
+    if decision is not None:
+        atomic_write_json(run_dir / DECISION_FILE, decision)
+    if history is not None:
+        import pandas as pd
+
+        atomic_write_text(run_dir / "history.csv", pd.DataFrame(history).to_csv(index=False))
+    atomic_write_json(run_dir / "manifest.json", manifest)
+
+
+@dataclass(frozen=True)
+class RunFiles:
+    """What a run directory holds besides the model: its manifest, recipe values, schema and decision."""
+
+    run_dir: Path
+    manifest: dict[str, Any]
+    recipe: dict[str, Any]
+    schema: dict[str, Any]
+    decision: dict[str, Any] | None
+
+
+def read_run_files(run_dir: Path) -> RunFiles:
+    """The JSON and YAML files of a run directory (checked to be one first)."""
+    from solutions.core.config import read_saved_recipe
+
+    run_dir = check_run_dir(Path(run_dir))
+    decision = run_dir / DECISION_FILE
+    return RunFiles(run_dir, read_json(run_dir / "manifest.json"), read_saved_recipe(run_dir / "recipe.yaml"),
+                    read_json(run_dir / "schema.json"), read_json(decision) if decision.is_file() else None)

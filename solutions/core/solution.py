@@ -32,7 +32,6 @@ from __future__ import annotations
 import csv
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterator
 
@@ -40,66 +39,19 @@ import numpy as np
 
 from solutions.core.config import Recipe, load_recipe, read_saved_recipe, recipe_differences, write_recipe_file
 from solutions.core.datasets import DataSource, resolve_data
-from solutions.core.decision import DECISION_FILE, Decision, threshold_refused
+from solutions.core.decision import Decision, threshold_refused
 from solutions.core.errors import ConfigError, DataError, NotFittedError, UsageError, did_you_mean
-from solutions.core.report import Report, Section
+from solutions.core.evaluation import Evaluation
+from solutions.core.input_chunk import InputChunk
+from solutions.core.report import Report
 from solutions.core.report_frame import assemble_report, write_report_files
-from solutions.core.runs import MODEL_FILE, atomic_path, atomic_write_json, atomic_write_text, check_run_dir, environment, read_json
+from solutions.core.runs import MODEL_FILE, atomic_path, read_run_files, run_manifest, write_run_files
 from solutions.core.splits import Examples, Split, Splits, encode_example_labels, is_label_matrix, split_examples
+from solutions.core.trainer import Trainer
+
+__all__ = ["EXPORT_FORMATS", "Evaluation", "InputChunk", "Solution", "Trainer"]
 
 EXPORT_FORMATS = {"saved_model": "tf_saved_model", "onnx": "onnx", "litert": "litert"}
-
-
-@dataclass
-class Evaluation:
-    """What a domain's evaluation returns: metrics (first is headline unless named), sections,
-    baselines of the same split, per-example predictions (a DataFrame) and extra JSON files."""
-
-    metrics: dict[str, dict[str, float]]
-    sections: list[Section]
-    primary_metric: str
-    baselines: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
-    predictions: Any = None
-    artifacts: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class InputChunk:
-    """A chunk of raw inputs for prediction: ids, model inputs, and inputs that could not be read.
-
-    `meta` holds what a domain needs to map outputs back to the inputs (an image's
-    original size and resize factor, say).
-    """
-
-    ids: list[str]
-    x: Any
-    failures: tuple[tuple[str, str], ...] = ()
-    meta: Any = None
-
-
-@dataclass(frozen=True)
-class Trainer:
-    """Trains one more network of a solution through core.training, in the run's checkpoint folder.
-
-    `extend_model` receives one: `trainer(model, train_data, val_data, loss, metrics, recipe, name)`
-    trains through the same loop as the main model (checkpoints in checkpoints/<name>/, --resume,
-    early stopping on the recipe's monitor) and returns (model, TrainingResult).
-    """
-
-    checkpoint_dir: Path | None
-    resume: bool
-    progress: bool
-    custom_objects: dict[str, Any]
-    optimizer_factory: Callable[..., Any]
-
-    def __call__(self, model, train_data, val_data, loss, metrics, recipe: Recipe, name: str, steps_per_epoch: int):
-        from solutions.core.training import Phase, checkpoint_exists, train
-
-        folder = None if self.checkpoint_dir is None else self.checkpoint_dir / name
-        resume = self.resume and folder is not None and checkpoint_exists(folder)
-        return train(model, train_data, val_data, recipe=recipe, phases=[Phase(name, recipe.epochs, recipe.learning_rate)],
-                     loss=loss, metrics=metrics, steps_per_epoch=steps_per_epoch, checkpoint_dir=folder, resume=resume,
-                     progress=self.progress, custom_objects=self.custom_objects, optimizer_factory=self.optimizer_factory)
 
 
 class Solution:
@@ -232,7 +184,7 @@ class Solution:
         `resume=True` continues an interrupted run from it.
         """
         from solutions.core.distribution import make_strategy, strategy_scope
-        from solutions.core.training import checkpoint_exists, set_seed, train
+        from solutions.core.training import balanced_class_weight, checkpoint_exists, set_seed, train
 
         timings: dict[str, float] = {}
         recipe = self.resolve_recipe()
@@ -271,7 +223,7 @@ class Solution:
             if recipe.class_weight == "balanced" and is_label_matrix(splits.train.y):
                 raise ConfigError("class_weight=balanced weighs single-label classes; these data are multi-label. "
                                   "Set --set class_weight=none.")
-            class_weight = _balanced_class_weight(splits.train.y, len(splits.class_names)) if recipe.class_weight == "balanced" else None
+            class_weight = balanced_class_weight(splits.train.y, len(splits.class_names)) if recipe.class_weight == "balanced" else None
             model, result = train(
                 model, train_data, val_data, recipe=recipe, phases=self.training_phases(model, recipe),
                 loss=loss, metrics=metrics, steps_per_epoch=steps, checkpoint_dir=checkpoint_dir,
@@ -348,12 +300,8 @@ class Solution:
         """
         import pandas as pd
 
-        decision = self.decision_for(threshold)
-        frames, failures = [], []
-        for chunk in self.read_inputs(inputs, self.schema_, chunk_size or self.prediction_chunk_size):
-            failures.extend(chunk.failures)
-            if len(chunk.ids):
-                frames.append(self.prediction_rows(chunk, self.predict_scores(chunk.x), decision))
+        failures: list[tuple[str, str]] = []
+        frames = list(self._prediction_frames(inputs, chunk_size, self.decision_for(threshold), failures))
         if not frames:
             raise DataError(f"No readable inputs to predict on in {inputs!r}." + _failure_hint(failures))
         frame = pd.concat(frames, ignore_index=True)
@@ -362,23 +310,15 @@ class Solution:
 
     def predict_to_csv(self, inputs: Any, out: Path, chunk_size: int | None = None, progress: bool = True,
                        threshold: float | None = None) -> dict[str, Any]:
-        """Stream predictions for `inputs` into the CSV `out` chunk by chunk (bounded memory).
-
-        `threshold` replaces the run's decision threshold (solutions with `has_threshold`);
-        the others refuse it rather than ignore it.
-        """
+        """Stream predictions for `inputs` into the CSV `out` chunk by chunk (bounded memory; `out` appears
+        only when complete). `threshold` replaces the run's decision threshold (solutions with
+        `has_threshold`); the others refuse it rather than ignore it."""
         decision = self.decision_for(threshold)
         rows, failures, began = 0, [], time.perf_counter()
         with atomic_path(Path(out)) as tmp:
             with open(tmp, "w", newline="", encoding="utf-8") as handle:
-                header_written = False
-                for chunk in self.read_inputs(inputs, self.schema_, chunk_size or self.prediction_chunk_size):
-                    failures.extend(chunk.failures)
-                    if not len(chunk.ids):
-                        continue
-                    frame = self.prediction_rows(chunk, self.predict_scores(chunk.x), decision)
-                    frame.to_csv(handle, header=not header_written, index=False, quoting=csv.QUOTE_MINIMAL)
-                    header_written = True
+                for frame in self._prediction_frames(inputs, chunk_size, decision, failures):
+                    frame.to_csv(handle, header=rows == 0, index=False, quoting=csv.QUOTE_MINIMAL)
                     rows += len(frame)
                     if progress:
                         print(f"predicted {rows} rows", file=sys.stderr, flush=True)
@@ -389,6 +329,14 @@ class Solution:
                 "rows_per_second": rows / seconds if seconds else float("nan"), "out": str(out),
                 **({"threshold": decision.threshold} if decision is not None and decision.threshold is not None else {})}
 
+    def _prediction_frames(self, inputs: Any, chunk_size: int | None, decision: Decision | None,
+                           failures: list[tuple[str, str]]) -> Iterator[Any]:
+        """Prediction rows chunk by chunk; unreadable inputs are appended to `failures`."""
+        for chunk in self.read_inputs(inputs, self.schema_, chunk_size or self.prediction_chunk_size):
+            failures.extend(chunk.failures)
+            if len(chunk.ids):
+                yield self.prediction_rows(chunk, self.predict_scores(chunk.x), decision)
+
     # ------------------------------------------------------------ persistence
     def save(self, run_dir: str | Path, command: list[str] | None = None, timings: dict[str, float] | None = None) -> Path:
         """Write model.keras, recipe.yaml, schema.json, decision.json, history.csv and manifest.json to `run_dir`.
@@ -396,34 +344,16 @@ class Solution:
         `timings` adds to the fit's timings in the manifest (evaluation and total seconds, say).
         """
         self._check_fitted()
-        run_dir = Path(run_dir)
-        with atomic_path(run_dir / MODEL_FILE) as tmp:
-            self.model_.save(tmp)
-        write_recipe_file(run_dir / "recipe.yaml", self._recipe.to_dict())
-        atomic_write_json(run_dir / "schema.json", self.schema_)
-        if self.decision_ is not None:
-            atomic_write_json(run_dir / DECISION_FILE, self.decision_.to_dict())
         training = getattr(self, "training_", None)
-        if training is not None:
-            import pandas as pd
-
-            atomic_write_text(run_dir / "history.csv", pd.DataFrame(training.history).to_csv(index=False))
-        manifest = {
-            "solution": self.name,
-            "recipe": self._recipe.to_dict(),
-            "seed": self._recipe.seed,
-            "data": {k: v for k, v in getattr(self, "data_", {}).items() if k != "summary"},
-            "training": None if training is None else {
-                "epochs_done": training.epochs_done, "best_epoch": training.best_epoch,
-                "stopped_early": training.stopped_early, "resumed_from_epoch": training.resumed_from_epoch,
-            },
-            "timings": {**getattr(self, "timings_", {}), **(timings or {})},
-            "command": command if command is not None else sys.argv,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "environment": environment(),
-        }
-        atomic_write_json(run_dir / "manifest.json", manifest)
-        return run_dir
+        manifest = run_manifest(solution=self.name, recipe=self._recipe.to_dict(), seed=self._recipe.seed,
+                                data={k: v for k, v in getattr(self, "data_", {}).items() if k != "summary"},
+                                training=None if training is None else training.summary(),
+                                timings={**getattr(self, "timings_", {}), **(timings or {})},
+                                command=command if command is not None else sys.argv)
+        write_run_files(Path(run_dir), model=self.model_, recipe=self._recipe.to_dict(), schema=self.schema_,
+                        decision=None if self.decision_ is None else self.decision_.to_dict(),
+                        history=None if training is None else training.history, manifest=manifest)
+        return Path(run_dir)
 
     def write_report(self, out_dir: str | Path, report: Report) -> dict[str, Path]:
         """Write report.json, metrics.json, report.md, report.html, figures/ (and predictions.csv) to `out_dir`."""
@@ -434,25 +364,21 @@ class Solution:
         """A fitted solution from a run directory (model loaded with safe_mode on)."""
         import keras
 
-        run_dir = check_run_dir(Path(run_dir))
-        manifest = read_json(run_dir / "manifest.json")
-        if cls.name and manifest.get("solution") != cls.name:
-            raise UsageError(f"{run_dir} holds a {manifest.get('solution')!r} run, not {cls.name!r}.")
-        recipe = cls.recipe_class(**read_saved_recipe(run_dir / "recipe.yaml"))
+        files = read_run_files(Path(run_dir))
+        if cls.name and files.manifest.get("solution") != cls.name:
+            raise UsageError(f"{files.run_dir} holds a {files.manifest.get('solution')!r} run, not {cls.name!r}.")
+        recipe = cls.recipe_class(**files.recipe)
         solution = cls(recipe)
         try:
-            model = keras.saving.load_model(run_dir / MODEL_FILE, safe_mode=True, custom_objects=solution.custom_objects())
+            model = keras.saving.load_model(files.run_dir / MODEL_FILE, safe_mode=True, custom_objects=solution.custom_objects())
         except Exception as error:  # Keras raises ValueError, OSError, TypeError... for foreign files
             raise UsageError(
-                f"{run_dir / MODEL_FILE} could not be loaded as a Keras model with safe_mode on: {error}. "
+                f"{files.run_dir / MODEL_FILE} could not be loaded as a Keras model with safe_mode on: {error}. "
                 "Only models saved by keras-solutions (or plain Keras without custom code) can be loaded."
             ) from None
-        solution._recipe, solution.model_ = recipe, model
-        solution.schema_ = read_json(run_dir / "schema.json")
-        decision_file = run_dir / DECISION_FILE
-        solution.decision_ = Decision.from_dict(read_json(decision_file)) if decision_file.is_file() else None
-        solution.splits_ = None
-        solution.data_ = manifest.get("data", {})
+        solution._recipe, solution.model_, solution.schema_ = recipe, model, files.schema
+        solution.decision_ = None if files.decision is None else Decision.from_dict(files.decision)
+        solution.splits_, solution.data_ = None, files.manifest.get("data", {})
         return solution
 
     def export(self, path: str | Path, format: str = "saved_model") -> dict[str, Any]:
@@ -486,16 +412,6 @@ class Solution:
         if source.path is not None:
             return fingerprint_path(source.path)
         return fingerprint_arrays(np.asarray(examples.x), np.asarray(examples.labels))
-
-
-def _balanced_class_weight(y: np.ndarray, n_classes: int) -> dict[int, float]:
-    from sklearn.utils.class_weight import compute_class_weight
-
-    present = np.unique(y)
-    weights = compute_class_weight("balanced", classes=present, y=y)
-    result = {int(c): 1.0 for c in range(n_classes)}
-    result.update({int(c): float(w) for c, w in zip(present, weights)})
-    return result
 
 
 def _failure_hint(failures: list[tuple[str, str]]) -> str:

@@ -49,6 +49,11 @@ class TrainingResult:
     seconds: float = 0.0
     resumed_from_epoch: int | None = None
 
+    def summary(self) -> dict[str, Any]:
+        """What the manifest records of the training: epochs, best epoch, early stop, resume."""
+        return {"epochs_done": self.epochs_done, "best_epoch": self.best_epoch, "stopped_early": self.stopped_early,
+                "resumed_from_epoch": self.resumed_from_epoch}
+
 
 def set_seed(seed: int) -> None:
     """Seed Python, NumPy and the backend so the same seed trains the same model."""
@@ -277,3 +282,14 @@ def _callbacks():
             })
 
     return EpochRecorder, EpochCheckpoint
+
+
+def balanced_class_weight(y: np.ndarray, n_classes: int) -> dict[int, float]:
+    """Class weights inversely proportional to class frequency (scikit-learn's "balanced"), 1 for absent classes."""
+    from sklearn.utils.class_weight import compute_class_weight
+
+    present = np.unique(y)
+    weights = compute_class_weight("balanced", classes=present, y=y)
+    result = {int(c): 1.0 for c in range(n_classes)}
+    result.update({int(c): float(w) for c, w in zip(present, weights)})
+    return result

@@ -31,7 +31,7 @@ class RunResult:
                 "report_html": str(self.paths["html"]), "report_md": str(self.paths["md"])}
 
 
-def train_run(solution, data: str | Path | DataSource, run_dir: Path, *, resume: bool = False, progress: bool = True,
+def train_run(solution, data: str | Path | DataSource, run_dir: str | Path, *, resume: bool = False, progress: bool = True,
               command: list[str] | None = None, callbacks: list[Any] | None = None) -> RunResult:
     """Fit `solution` on `data` with checkpoints in `run_dir`, evaluate it on the test split, write the report
     and then the model, recipe, decision and manifest (the model last: a run with model.keras is complete)."""

@@ -5,6 +5,7 @@ import pytest
 from solutions.core.datasets import DataSource, resolve_data
 from solutions.core.errors import DataError
 from solutions.fraud_detection import FraudDetectionSolution
+from solutions.fraud_detection.solution import gan_rows_wanted
 from solutions.fraud_detection.data import make_transactions
 from solutions.fraud_detection.gan import synthesize_rows
 
@@ -59,11 +60,13 @@ def test_oversampling_and_gan_fill_the_epoch_with_frauds():
     source = resolve_data("transactions")
     for imbalance in ("oversample", "gan"):
         solution, r, splits, schema = loaded(source, imbalance=imbalance, gan_steps=5)
-        solution.training_notes_ = {}
         labels = np.concatenate([y.numpy() for _, y in solution.make_dataset(splits.train, schema, r, training=True)])
         assert len(labels) == len(splits.train)
         assert 0.2 < labels.mean() < 0.4  # oversample_ratio 0.3, against about 5% in the data
-    assert solution.training_notes_["synthetic fraud rows (conditional GAN)"] > 0
+    wanted = gan_rows_wanted(splits.train.y, r)
+    assert wanted == int(0.3 / 0.7 * (splits.train.y == 0).sum()) - int(splits.train.y.sum()) > 0
+    _, notes = solution.extend_model(None, splits, schema, r, trainer=None)  # detector="mlp": notes only, no training
+    assert notes["synthetic fraud rows (conditional GAN)"] == wanted and notes["real fraud rows"] == int(splits.train.y.sum())
 
 
 def test_synthetic_rows_use_known_categories_and_the_training_range():

@@ -110,9 +110,12 @@ def test_bad_training_data_exits_2_before_training(tmp_path, capsys, edit, optio
 
 def test_combined_detector_saves_loads_and_explains(tmp_path):
     solution = FraudDetectionSolution(recipe="quick", detector="combined", epochs=1, autoencoder_epochs=1)
-    solution.fit("transactions", progress=False)
+    solution.fit("transactions", run_dir=tmp_path / "run", progress=False)
     report = solution.evaluate()
     assert report.primary["value"] > 0
+    # the autoencoder trains through core.training like the classifier: its own checkpoints, its epochs noted
+    assert (tmp_path / "run" / "checkpoints" / "autoencoder" / "state.json").is_file()
+    assert solution.training_notes_["autoencoder epochs"] == 1 and solution.model_.name == "fraud_combined"
     solution.save(tmp_path)
     loaded = FraudDetectionSolution.load(tmp_path)
     x = solution.splits_.test.x
