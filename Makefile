@@ -17,8 +17,9 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) -m solutions demo
 
+# One pytest worker per core, each test file on one worker (its module fixtures are fitted once).
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadfile
 
 # One domain alone: make bench BENCH=image_classification
 bench: $(STAMP)
