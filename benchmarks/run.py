@@ -19,7 +19,7 @@ from _common import ROOT
 from readme_table import update_readme
 
 BENCH_DIR = Path(__file__).resolve().parent
-NOT_DOMAINS = {"run", "readme_table"}
+NOT_DOMAINS = {"run", "readme_table", "fuzz_loaders"}
 
 
 def known_domains() -> list[str]:

@@ -220,30 +220,49 @@ def cmd_datasets(args) -> dict[str, Any]:
     return rows
 
 
-def _check_out_dir(out: Path, resume: bool) -> None:
+def _check_out_is_a_folder(out: Path) -> None:
     from solutions.core.errors import UsageError
 
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file; pass a folder for the run.")
-    if not resume and out.is_dir() and any(out.iterdir()):
+
+
+def _check_out_dir(out: Path, resume: bool) -> None:
+    """Refuse a run directory that holds files already (its lock file aside), unless resuming."""
+    from solutions.core.errors import UsageError
+    from solutions.core.runs import LOCK_FILE
+
+    _check_out_is_a_folder(out)
+    if not resume and out.is_dir() and any(p.name != LOCK_FILE for p in out.iterdir()):
         raise UsageError(f"Run directory {out} already exists and is not empty. Pass a new --out, "
                          "or --resume to continue an interrupted run there.")
 
 
 def cmd_train(args) -> dict[str, Any]:
+    import contextlib
+
     from solutions import get_solution
-    from solutions.core.errors import UsageError
-    from solutions.core.runs import next_run_dir
+    from solutions.core.errors import FolderInUseError, UsageError
+    from solutions.core.runs import next_run_dir, run_lock
 
     cls = get_solution(args.solution)
     solution = cls(recipe=args.recipe, **_overrides(args.overrides))
     solution.resolve_recipe()  # reject bad recipes before touching data or disk
     if args.resume and args.out is None:
         raise UsageError("--resume needs --out naming the run directory of the interrupted run.")
-    out = args.out or next_run_dir(cls.name)
-    _check_out_dir(out, args.resume)
-    source = _data_source(args)
-    return _train_and_report(args, solution, source, out, args.resume)
+    with contextlib.ExitStack() as held:
+        for attempt in range(10):
+            out = args.out or next_run_dir(cls.name)
+            _check_out_is_a_folder(out)
+            try:  # the lock before the emptiness check: a second writer hears "in use", not "not empty"
+                held.enter_context(run_lock(out))
+                break
+            except FolderInUseError:
+                if args.out is not None or attempt == 9:
+                    raise  # else another `ksol train` took runN a moment ago: the next free one
+        _check_out_dir(out, args.resume)
+        source = _data_source(args)
+        return _train_and_report(args, solution, source, out, args.resume)
 
 
 def _train_and_report(args, solution, source, out: Path, resume: bool) -> dict[str, Any]:
@@ -251,8 +270,18 @@ def _train_and_report(args, solution, source, out: Path, resume: bool) -> dict[s
 
     result = train_run(solution, source, out, resume=resume, progress=not (args.quiet or args.json),
                        command=["ksol", *sys.argv[1:]]).summary()
+    _say_dropped(result["dropped"])
     _say(args, _summary_line(result))
     return result
+
+
+def _say_dropped(dropped: dict[str, Any]) -> None:
+    """One line on stderr naming the inputs the loader skipped (unreadable images, say), if any."""
+    from solutions.core.wording import skipped_text
+
+    if dropped.get("count"):
+        print(f"ksol: {skipped_text(dropped['count'], dropped.get('examples', []), dropped.get('by_reason', {}))}; "
+              "see the report's Data section.", file=sys.stderr, flush=True)
 
 
 def _result(name: str, out: Path, report, paths: dict[str, Path]) -> dict[str, Any]:
@@ -285,8 +314,11 @@ def _load_run(run: Path):
 def cmd_evaluate(args) -> dict[str, Any]:
     solution = _load_run(args.run)
     source = _data_source(args)
+    from solutions.core.runs import sweep_temporaries
+
     report = solution.evaluate(source)
     out = args.run / "evaluations" / _safe_name(source.name)
+    sweep_temporaries(out)  # what an evaluation killed mid-write left there
     paths = solution.write_report(out, report)
     result = _result(solution.name, out, report, paths)
     _say(args, _summary_line(result))
@@ -314,9 +346,11 @@ def cmd_predict(args) -> dict[str, Any]:
     summary = solution.predict_to_csv(inputs, out, chunk_size=args.chunk_size, progress=not (args.quiet or args.json),
                                       threshold=args.threshold)
     skipped = summary["skipped"]
-    _say(args, f"wrote {summary['rows']} predictions to {out} ({summary['rows_per_second']:.0f} rows/s)")
+    _say(args, f"wrote {_plural(summary['rows'], 'prediction')} to {out} ({summary['rows_per_second']:.0f} rows/s)")
     if skipped:
-        print(f"ksol: skipped {len(skipped)} unreadable inputs, e.g. {skipped[0][0]}: {skipped[0][1]}", file=sys.stderr)
+        from solutions.core.wording import plural
+
+        print(f"ksol: skipped {plural(len(skipped), 'unreadable input')}, e.g. {skipped[0][0]}: {skipped[0][1]}", file=sys.stderr)
     return summary
 
 
@@ -340,7 +374,7 @@ def _predict_texts(args, solution) -> dict[str, Any]:
     frame = solution.predict_texts(list(args.text), threshold=args.threshold)
     if args.out is not None:
         atomic_write_text(args.out, frame.to_csv(index=False))
-        _say(args, f"wrote {len(frame)} predictions to {args.out}")
+        _say(args, f"wrote {_plural(len(frame), 'prediction')} to {args.out}")
     else:
         _say(args, frame.to_string(index=False))
     return {"predictions": frame.to_dict(orient="records"), **({"out": str(args.out)} if args.out else {})}
@@ -376,7 +410,7 @@ def cmd_batch(args) -> dict[str, Any]:
     board = run_plan(plan, out=out, progress=not (args.quiet or args.json))
     failed = int(board["failed"].sum()) if len(board) else 0
     _say(args, board[["solution", "data", "name", "metric", "seeds", "mean", "std", "failed"]].to_string(index=False))
-    _say(args, f"leaderboard: {out / 'leaderboard.html'}" + (f" ({failed} failed runs recorded there)" if failed else ""))
+    _say(args, f"leaderboard: {out / 'leaderboard.html'}" + (f" ({_plural(failed, 'failed run')} recorded there)" if failed else ""))
     return {"out": str(out), "leaderboard": board.to_dict(orient="records")}
 
 
@@ -408,6 +442,12 @@ def _demo_table(rows: list[dict[str, Any]]) -> str:
         interval = f"{r['low']:.3f}-{r['high']:.3f}" if r.get("low") is not None else ""
         lines.append(f"{r['solution']:22s} {r['primary_metric']:10s} {r['value']:7.4f}  {interval:15s} {r['report_html']}")
     return "\n".join(lines)
+
+
+def _plural(n: int, noun: str) -> str:
+    from solutions.core.wording import plural
+
+    return plural(n, noun)
 
 
 def _safe_name(text: str) -> str:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from solutions.core.errors import ConfigError, SolutionsError, did_you_mean
+from solutions.core.errors import ConfigError, DiskFullError, SolutionsError, did_you_mean
 
 PLAN_KEYS = ("out", "runs", "evaluations")
 RUN_KEYS = ("solution", "data", "recipe", "set", "seeds", "name", "label", "text", "id", "time", "positive")
@@ -164,28 +164,32 @@ def run_plan(plan: dict[str, Any] | Plan, out: str | Path | None = None, progres
 
     Writes <out>/runs/<name>-seed<k>/, <out>/evaluations/<name>/, and
     <out>/leaderboard.csv, leaderboard.html, results.csv (one row per run).
+    The output folder's lock is held throughout: a second plan on it raises FolderInUseError before
+    anything runs. A full disk stops the plan (DiskFullError) instead of failing every run after it.
     """
     from solutions.batch.leaderboard import aggregate, write_leaderboard
+    from solutions.core.runs import run_lock
 
     if not isinstance(plan, Plan):
         plan = validate_plan(plan, out or "runs/batch")
     root = Path(out) if out is not None else plan.out
-    rows = [_execute_run(run, root / "runs" / run.folder, progress) for run in plan.runs]
-    first_seed = {}
-    for run in plan.runs:
-        first_seed.setdefault(run.name, root / "runs" / run.folder)
-    for evaluation in plan.evaluations:
-        run_dir = first_seed.get(evaluation.run, Path(evaluation.run))
-        rows.append(_execute_evaluation(evaluation, run_dir, root / "evaluations" / evaluation.name, progress))
-    board = aggregate(rows)
-    write_leaderboard(root, rows, board)
+    with run_lock(root, what="Batch output folder", fix="pass another --out (or another `out:` in the plan)"):
+        rows = [_execute_run(run, root / "runs" / run.folder, progress) for run in plan.runs]
+        first_seed = {}
+        for run in plan.runs:
+            first_seed.setdefault(run.name, root / "runs" / run.folder)
+        for evaluation in plan.evaluations:
+            run_dir = first_seed.get(evaluation.run, Path(evaluation.run))
+            rows.append(_execute_evaluation(evaluation, run_dir, root / "evaluations" / evaluation.name, progress))
+        board = aggregate(rows)
+        write_leaderboard(root, rows, board)
     return board
 
 
 def _execute_run(run: PlannedRun, folder: Path, progress: bool) -> dict[str, Any]:
     from solutions import get_solution
     from solutions.core.datasets import resolve_data
-    from solutions.core.runs import atomic_write_json, read_json
+    from solutions.core.runs import atomic_write_json, read_json, sweep_temporaries
     from solutions.core.training import checkpoint_exists
     from solutions.core.workflow import train_run
 
@@ -194,6 +198,7 @@ def _execute_run(run: PlannedRun, folder: Path, progress: bool) -> dict[str, Any
     if (folder / "manifest.json").is_file() and (folder / "metrics.json").is_file():
         return {**row, **_metrics_row(read_json(folder / "metrics.json")), "status": "done (skipped: finished earlier)"}
     try:
+        sweep_temporaries(folder)  # what a run killed mid-write (a checkpoint, say) left behind
         resume = checkpoint_exists(folder / "checkpoints")
         if not resume and folder.exists():
             import shutil
@@ -205,6 +210,8 @@ def _execute_run(run: PlannedRun, folder: Path, progress: bool) -> dict[str, Any
         report = train_run(solution, resolve_data(run.data, **run.data_options), folder, resume=resume, progress=progress,
                            command=["ksol", "batch", run.folder]).report
         return {**row, **_metrics_row({"primary_metric": report.primary_metric, "metrics": report.metrics}), "status": "done"}
+    except DiskFullError:  # every run after this one would fail the same way
+        raise
     except Exception as error:  # a failed run is recorded and the plan goes on
         message = f"{type(error).__name__}: {error}"
         if not isinstance(error, SolutionsError):
@@ -219,7 +226,7 @@ def _execute_run(run: PlannedRun, folder: Path, progress: bool) -> dict[str, Any
 def _execute_evaluation(evaluation: PlannedEvaluation, run_dir: Path, folder: Path, progress: bool) -> dict[str, Any]:
     from solutions import get_solution
     from solutions.core.datasets import resolve_data
-    from solutions.core.runs import check_run_dir, read_json
+    from solutions.core.runs import check_run_dir, read_json, sweep_temporaries
 
     row = {"kind": "evaluation", "name": evaluation.name, "data": evaluation.data, "run_dir": str(run_dir), "seed": None}
     if (folder / "metrics.json").is_file():
@@ -232,8 +239,11 @@ def _execute_evaluation(evaluation: PlannedEvaluation, run_dir: Path, folder: Pa
         row["solution"] = manifest.get("solution")
         solution = get_solution(manifest["solution"]).load(run_dir)
         report = solution.evaluate(resolve_data(evaluation.data, **evaluation.data_options))
+        sweep_temporaries(folder)
         solution.write_report(folder, report)
         return {**row, **_metrics_row({"primary_metric": report.primary_metric, "metrics": report.metrics}), "status": "done"}
+    except DiskFullError:
+        raise
     except Exception as error:
         if progress:
             print(f"== batch: evaluation {evaluation.name} failed: {error}", file=sys.stderr, flush=True)

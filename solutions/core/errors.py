@@ -37,6 +37,16 @@ class NotFittedError(UsageError):
     """A solution was used before `fit` (or `load`)."""
 
 
+class FolderInUseError(UsageError):
+    """Another process is writing the folder (a run directory, a batch output folder): see core.runs.run_lock."""
+
+
+class DiskFullError(SolutionsError):
+    """The disk (or the user's quota) is full: a file could not be written. Files written before are intact."""
+
+    kind = "disk full"
+
+
 def did_you_mean(received: str, known) -> str:
     """Return ' Did you mean "x"?' for the closest known name, or ''.
 

@@ -12,6 +12,9 @@ from typing import Any
 
 from solutions.core.report import Report, Section, lines_section, metrics_section, table_section
 from solutions.core.runs import atomic_path, atomic_write_json, atomic_write_text, environment
+from solutions.core.wording import agree, listed_pairs, plural
+
+MAX_DROPPED_LISTED = 20  # dropped inputs named in the Data section
 
 
 def assemble_report(*, solution: str, title: str, evaluation, data_name: str, data_summary: dict[str, Any], new_data: bool,
@@ -79,7 +82,7 @@ def training_curves(history: list[dict[str, Any]]) -> list[Section]:
 
 
 def data_summary_section(summary: dict[str, Any]) -> Section:
-    """Class counts per split, and what was dropped and why."""
+    """Class counts per split, and what was dropped and why: each dropped input named (the first 20)."""
     splits = summary.get("splits", {})
     classes = sorted({c for s in splits.values() for c in s["classes"]})
     rows = [[c] + [splits[s]["classes"].get(c, 0) for s in splits] for c in classes]
@@ -87,8 +90,14 @@ def data_summary_section(summary: dict[str, Any]) -> Section:
     dropped = summary.get("dropped", {})
     notes = list(summary.get("notes", []))
     if dropped.get("count"):
+        count, named = int(dropped["count"]), list(dropped.get("examples", []))[:MAX_DROPPED_LISTED]
+        dropped_text = f"{plural(count, 'input')} {agree(count, 'was', 'were')} dropped"
         reasons = ", ".join(f"{reason}: {n}" for reason, n in dropped.get("by_reason", {}).items())
-        notes.append(f"{dropped['count']} inputs were dropped ({reasons}).")
+        if named and len(named) >= count:  # every one named, each with its reason
+            notes.append(f"{dropped_text}: {listed_pairs(named)}")
+        else:
+            notes.append(dropped_text + (f" ({reasons})" if reasons else "")
+                         + (f"; the first {len(named)}: {listed_pairs(named)}" if named else ""))
     else:
         notes.append("No inputs were dropped.")
     return table_section("Data", ["class", *splits], rows, "; ".join(n.rstrip(".") for n in notes) + ".")

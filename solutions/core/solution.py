@@ -45,9 +45,11 @@ from solutions.core.evaluation import Evaluation
 from solutions.core.input_chunk import InputChunk
 from solutions.core.report import Report
 from solutions.core.report_frame import assemble_report, write_report_files
-from solutions.core.runs import MODEL_FILE, atomic_path, read_run_files, run_manifest, write_run_files
+from solutions.core.runs import (MODEL_FILE, atomic_path, load_keras_model, read_run_files, run_manifest,
+                                 sweep_temporaries, write_run_files)
 from solutions.core.splits import Examples, Split, Splits, encode_example_labels, is_label_matrix, split_examples
 from solutions.core.trainer import Trainer
+from solutions.core.wording import plural
 
 __all__ = ["EXPORT_FORMATS", "Evaluation", "InputChunk", "Solution", "Trainer"]
 
@@ -190,17 +192,22 @@ class Solution:
         recipe = self.resolve_recipe()
         self.check_before_fit(recipe)
         checkpoint_dir = Path(run_dir) / "checkpoints" if run_dir is not None else None
+        if run_dir is not None:  # temporaries of a process killed mid-write (a checkpoint, say) go first
+            sweep_temporaries(Path(run_dir))
         if resume:
-            if checkpoint_dir is None or not checkpoint_exists(checkpoint_dir):
+            saved_file = None if run_dir is None else Path(run_dir) / "recipe.yaml"
+            started_run = saved_file is not None and saved_file.is_file()
+            if not started_run and (checkpoint_dir is None or not checkpoint_exists(checkpoint_dir)):
                 raise UsageError(
                     f"--resume found no checkpoint in {checkpoint_dir or '(no run directory given)'}. "
                     "Pass --out with the folder of the interrupted run, or start again without --resume."
                 )
-            saved_file = Path(run_dir) / "recipe.yaml"
-            saved = self.recipe_class(**read_saved_recipe(saved_file)) if saved_file.is_file() else None
+            saved = self.recipe_class(**read_saved_recipe(saved_file)) if started_run else None
             if saved is not None and recipe_differences(saved, recipe):
                 diffs = ", ".join(f"{k}: saved {a!r}, now {b!r}" for k, (a, b) in recipe_differences(saved, recipe).items())
                 raise ConfigError(f"--resume must use the recipe the run started with; these keys differ: {diffs}.")
+            # A run stopped before its first checkpoint (it wrote only recipe.yaml) starts again from epoch 1.
+            resume = checkpoint_exists(checkpoint_dir)
         strategy = make_strategy(recipe.distribution, recipe.batch_size)
         started = time.perf_counter()
         set_seed(recipe.seed)
@@ -321,7 +328,7 @@ class Solution:
                     frame.to_csv(handle, header=rows == 0, index=False, quoting=csv.QUOTE_MINIMAL)
                     rows += len(frame)
                     if progress:
-                        print(f"predicted {rows} rows", file=sys.stderr, flush=True)
+                        print(f"predicted {plural(rows, 'row')}", file=sys.stderr, flush=True)
             if rows == 0:
                 raise DataError(f"No readable inputs to predict on in {inputs!r}." + _failure_hint(failures))
         seconds = time.perf_counter() - began
@@ -362,20 +369,12 @@ class Solution:
     @classmethod
     def load(cls, run_dir: str | Path) -> "Solution":
         """A fitted solution from a run directory (model loaded with safe_mode on)."""
-        import keras
-
         files = read_run_files(Path(run_dir))
         if cls.name and files.manifest.get("solution") != cls.name:
             raise UsageError(f"{files.run_dir} holds a {files.manifest.get('solution')!r} run, not {cls.name!r}.")
         recipe = cls.recipe_class(**files.recipe)
         solution = cls(recipe)
-        try:
-            model = keras.saving.load_model(files.run_dir / MODEL_FILE, safe_mode=True, custom_objects=solution.custom_objects())
-        except Exception as error:  # Keras raises ValueError, OSError, TypeError... for foreign files
-            raise UsageError(
-                f"{files.run_dir / MODEL_FILE} could not be loaded as a Keras model with safe_mode on: {error}. "
-                "Only models saved by keras-solutions (or plain Keras without custom code) can be loaded."
-            ) from None
+        model = load_keras_model(files.run_dir / MODEL_FILE, solution.custom_objects())
         solution._recipe, solution.model_, solution.schema_ = recipe, model, files.schema
         solution.decision_ = None if files.decision is None else Decision.from_dict(files.decision)
         solution.splits_, solution.data_ = None, files.manifest.get("data", {})
@@ -418,4 +417,4 @@ def _failure_hint(failures: list[tuple[str, str]]) -> str:
     if not failures:
         return ""
     shown = "; ".join(f"{path}: {reason}" for path, reason in failures[:5])
-    return f" {len(failures)} inputs could not be read: {shown}."
+    return f" {plural(len(failures), 'input')} could not be read: {shown}."

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from solutions.core.errors import DataError
+from solutions.core.wording import agree, plural
 
 SPLIT_NAMES = ("train", "val", "test")
 
@@ -286,7 +287,8 @@ def split_examples(
         shared = shared_groups(examples.groups, given)
         if shared:
             listed = "; ".join(f"{g!r} in {' and '.join(s)}" for g, s in list(shared.items())[:5])
-            raise DataError(f"{len(shared)} group ids (e.g. patients) appear in more than one of the given splits: {listed}. "
+            raise DataError(f"{plural(len(shared), 'group id')} (e.g. {agree(len(shared), 'a patient', 'patients')}) "
+                            f"{agree(len(shared), 'appears', 'appear')} in more than one of the given splits: {listed}. "
                             "Each patient's images must all be in one split, or test results are optimistic: "
                             "move them, or drop the split column to let the toolkit split by group.")
     train_index = np.flatnonzero(given == "train")
@@ -323,7 +325,7 @@ def split_examples(
         order = np.concatenate([parts[n] for n in SPLIT_NAMES])
         if shared_groups(examples.groups[order], split_of):
             raise RuntimeError("A grouped split put one group in two splits; this is a bug.")
-        notes.append(f"grouped split checked: none of the {len(set(examples.groups))} group ids appears in more than one split")
+        notes.append(f"grouped split checked: none of the {plural(len(set(examples.groups)), 'group id')} appears in more than one split")
     return Splits(
         train=splits["train"], val=splits["val"], test=splits["test"],
         class_names=class_names, dropped=examples.dropped, notes=tuple(notes), found=examples.found,
@@ -363,7 +365,7 @@ def time_ordered_split(times: np.ndarray, *, validation_fraction: float, test_fr
                         "Choose a test_start inside that range.")
     n_val = max(1, int(round(validation_fraction * n)))
     if n_val >= len(earlier):
-        raise DataError(f"Only {len(earlier)} examples come before the test split, too few for a validation split "
+        raise DataError(f"Only {plural(len(earlier), 'example')} {agree(len(earlier), 'comes', 'come')} before the test split, too few for a validation split "
                         f"of {n_val}. Choose a later test_start or a smaller validation_fraction.")
     names[earlier[len(earlier) - n_val:]] = "val"
     return names

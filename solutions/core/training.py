@@ -20,11 +20,13 @@ import numpy as np
 
 from solutions.core.config import Recipe
 from solutions.core.errors import ConfigError, UsageError
-from solutions.core.runs import atomic_path, atomic_write_json, read_json
+from solutions.core.runs import atomic_path, atomic_write_json, load_keras_model, read_json
 
 LAST_CHECKPOINT = "last.keras"
 BEST_WEIGHTS = "best.weights.h5"
 STATE_FILE = "state.json"
+RESUME_FIX = ("This checkpoint cannot continue the run: start it again without --resume, into a new --out folder "
+              "(or remove the checkpoints folder of this one).")
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,7 @@ def train(
                 "epoch; start the run without --resume, or pass the --out folder of the interrupted run."
             )
         state = read_json(Path(checkpoint_dir) / STATE_FILE)
-        model = keras.saving.load_model(Path(checkpoint_dir) / LAST_CHECKPOINT, safe_mode=True, custom_objects=custom_objects)
+        model = load_keras_model(Path(checkpoint_dir) / LAST_CHECKPOINT, custom_objects, fix=RESUME_FIX)
         start_epoch = int(state["epochs_done"])
         result.history = list(state.get("history", []))
         result.resumed_from_epoch = start_epoch

@@ -102,7 +102,7 @@ def load_german_credit(path: Path):
         column = raw[i]
         if codes is None:
             numbers = pd.to_numeric(column, errors="coerce")
-            bad = numbers.isna() & column.notna()
+            bad = numbers.isna()  # text, or a blank cell of a short row (read as missing)
             if bad.any():
                 row = int(np.flatnonzero(bad.to_numpy())[0])
                 raise DataError(f"{path}: attribute {i + 1} ({name}) must be a number; row {row + 1} holds {column[row]!r}.")

@@ -16,6 +16,7 @@ import keras
 from keras import layers
 
 from solutions.tables.ensemble import build_network
+from solutions.tables.tabm_network import build_tabm_network
 from solutions.tables.model import build_encoder, build_mlp_head
 from solutions.credit_scoring.recipe import CreditRecipe
 
@@ -29,6 +30,9 @@ def build_credit_model(schema: dict[str, Any], recipe: CreditRecipe):
     >>> build_credit_model(schema, make_recipe(CreditRecipe, "quick", model="wide_deep")).output_shape
     (None, 1)
     """
+    if recipe.network == "tabm":
+        return build_tabm_network(schema, recipe, "credit_tabm")
+
     def member(encoder_name: str, head_name: str):
         if recipe.model == "mlp":
             encoder = build_encoder(schema, ("embedding",), recipe.max_embedding_dim, name=encoder_name)

@@ -78,6 +78,8 @@ class CreditRecipe(TabularRecipe):
 
     def check(self) -> None:
         super().check()
+        require_value(self.network == "mlp" or self.model == "mlp", "network",
+                      '"mlp" with model=wide_deep (the wide part is its own linear model)', self.network)
         require_value(self.base_odds > 0, "base_odds", "a number > 0 (good:bad odds, e.g. 50)", self.base_odds)
         require_value(self.pdo > 0, "pdo", "a number > 0 (points to double the odds)", self.pdo)
         require_value(len(self.band_names) >= 1, "band_names", "a list of at least one grade", list(self.band_names))

@@ -20,6 +20,7 @@ import numpy as np
 from keras import layers, ops
 
 from solutions.tables.ensemble import build_network
+from solutions.tables.tabm_network import build_tabm_network
 from solutions.tables.model import build_encoder, build_mlp_head, table_inputs
 from solutions.fraud_detection.recipe import FraudRecipe
 
@@ -49,6 +50,9 @@ def build_fraud_classifier(schema: dict[str, Any], recipe: FraudRecipe):
     >>> build_fraud_classifier(schema, make_recipe(FraudRecipe, "quick")).output_shape
     (None, 1)
     """
+    if recipe.network == "tabm":
+        return build_tabm_network(schema, recipe, "fraud_tabm")
+
     def member(encoder_name: str, head_name: str):
         encoder = build_encoder(schema, ("embedding",), recipe.max_embedding_dim, name=encoder_name)
         return encoder, build_mlp_head(int(encoder.output.shape[-1]), recipe.hidden_units, recipe.dropout, name=head_name)

@@ -24,6 +24,7 @@ from solutions.imaging.decode import read_images
 from solutions.imaging.shapes import SHAPE_CLASSES, draw_shape
 from solutions.core.solution import InputChunk
 from solutions.core.splits import Examples
+from solutions.core.wording import plural
 
 __all__ = ["load_image_examples", "make_shapes", "iter_prediction_inputs", "prediction_files", "SHAPE_CLASSES"]
 
@@ -52,7 +53,7 @@ def load_image_examples(source: DataSource, image_size: tuple[int, int], channel
     decoded = read_images(files, tuple(image_size), n_channels)
     if decoded.failures and on_corrupt == "error":
         listed = "; ".join(f"{p} ({why})" for p, why in decoded.failures[:20])
-        raise DataError(f"{len(decoded.failures)} images could not be read: {listed}. "
+        raise DataError(f"{plural(len(decoded.failures), 'image')} could not be read: {listed}. "
                         "Remove or replace them, or set --set on_corrupt=skip to skip them.")
     kept = decoded.kept
     ids = np.asarray([relative_id(f, path) for f in files], dtype=object)

@@ -19,6 +19,7 @@ from solutions.core.layout import class_folders, find_label_column, given_splits
 from solutions.imaging.decode import IMAGE_SUFFIXES, count_channels, resize_image, to_channels
 from solutions.core.solution import InputChunk
 from solutions.core.splits import SPLIT_NAMES, Examples
+from solutions.core.wording import agree, plural
 
 PATH_COLUMNS = ("path", "file", "filename", "image", "image_path")
 MULTI_LABEL_SEPARATOR = "|"
@@ -127,7 +128,8 @@ def csv_layout(path: Path, config: dict[str, Any], *, multi_label: bool = False,
     files = [(path.parent / str(p)) for p in frame[path_column]]
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
-        raise DataError(f"{path} names {len(missing)} image files that do not exist, for example: {', '.join(missing[:5])}. "
+        raise DataError(f"{path} names {plural(len(missing), 'image file')} that {agree(len(missing), 'does', 'do')} not exist, "
+                        f"for example: {', '.join(missing[:5])}. "
                         "Paths are read relative to the CSV's folder.")
     given = None
     if "split" in columns:
@@ -176,7 +178,8 @@ def _csv_groups(path: Path, frame, config: dict[str, Any], candidates: tuple[str
     empty = np.flatnonzero(values.isna().to_numpy() | (values.astype(str).str.strip() == "").to_numpy())
     if len(empty):
         rows = ", ".join(str(i + 2) for i in empty[:10])
-        raise DataError(f"{path}: {len(empty)} rows have no value in the {column!r} column (CSV lines {rows}). "
+        raise DataError(f"{path}: {plural(len(empty), 'row')} {agree(len(empty), 'has', 'have')} no value in the {column!r} "
+                        f"column (CSV {agree(len(empty), 'line', 'lines')} {rows}). "
                         "Fill them in, or remove the column to split by image instead of by group.")
     return np.asarray([str(v) for v in values], dtype=object)
 
@@ -189,10 +192,24 @@ def load_npz_examples(path: Path, image_size: tuple[int, int] | None, channels: 
     they are accepted only with `multi_label`. `image_size` None keeps the
     arrays' own size.
     """
+    import zipfile
+    import zlib
+
+    unreadable = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)  # a truncated or corrupt archive
     try:
         archive = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as error:
+    except unreadable as error:
         raise DataError(f"Could not read {path} as a NumPy .npz file: {error}.") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise DataError(f"{path} holds a single array (a .npy file, shape {np.shape(archive)}), not an .npz archive "
+                        "of images and labels. Save both with numpy.savez(path, x=images, y=labels).")
+
+    def read(key: str) -> np.ndarray:
+        try:
+            return archive[key]
+        except unreadable as error:  # object arrays (which need pickle) land here too
+            raise DataError(f"Could not read the array {key!r} of {path}: {error}.") from None
+
     keys = set(archive.files)
     found = ", ".join(sorted(keys)) or "none"
     parts: list[tuple[str | None, np.ndarray, np.ndarray]] = []
@@ -203,39 +220,61 @@ def load_npz_examples(path: Path, image_size: tuple[int, int] | None, channels: 
                 raise DataError(f"{path} has {pair[0] if pair[0] in keys else pair[1]} without "
                                 f"{pair[1] if pair[0] in keys else pair[0]}. Keys found: {found}.")
             if pair[0] in keys:
-                parts.append((split, archive[pair[0]], archive[pair[1]]))
+                parts.append((split, read(pair[0]), read(pair[1])))
         if parts and parts[0][0] != "train":
             raise DataError(f"{path} has no train_images/train_labels. Keys found: {found}.")
     else:
         for x_key, y_key in (("x", "y"), ("images", "labels"), ("X", "y")):
             if x_key in keys and y_key in keys:
-                parts.append((None, archive[x_key], archive[y_key]))
+                parts.append((None, read(x_key), read(y_key)))
                 break
     if not parts:
         raise DataError(f"{path} does not hold images and labels. Keys found: {found}. "
                         "Expected x and y, images and labels, or train_images/train_labels (MedMNIST).")
     images, labels, given = [], [], []
     for split, x, y in parts:
+        in_split = f" in the {split} split" if split else ""
+        if x.ndim == 0 or y.ndim == 0 or len(x) == 0:
+            raise DataError(f"{path} holds no images{in_split}: images of shape {x.shape}, labels of shape {y.shape}. "
+                            "Expected (N, H, W[, C]) images and N labels, N >= 1.")
         if len(x) != len(y):
-            raise DataError(f"{path}: {len(x)} images but {len(y)} labels{f' in the {split} split' if split else ''}.")
+            raise DataError(f"{path}: {plural(len(x), 'image')} but {plural(len(y), 'label')}{f' in the {split} split' if split else ''}.")
         y = np.asarray(y).reshape(len(y), -1)
         if y.shape[1] != 1 and not multi_label:
             raise DataError(f"{path} holds multi-label targets (shape {y.shape}); this solution takes one label per image.")
-        images.append(conform_images(np.asarray(x), image_size, channels))
+        try:
+            images.append(conform_images(np.asarray(x), image_size, channels))
+        except DataError as error:
+            raise DataError(f"{path}{in_split}: {error}") from None
         labels.append(y)
         given.extend([split] * len(x))
-    matrix = np.concatenate(labels)
+    image_shapes, label_shapes = {part.shape[1:] for part in images}, {part.shape[1:] for part in labels}
+    if len(image_shapes) > 1 or len(label_shapes) > 1:  # MedMNIST splits of different sizes, say
+        raise DataError(f"{path}: the splits differ in image shape ({', '.join(map(str, sorted(image_shapes)))}) or "
+                        f"label columns ({', '.join(str(s[0]) for s in sorted(label_shapes))}). Give every split the same "
+                        "image size and labels, or set image_size.")
+    try:
+        matrix = np.concatenate(labels)
+    except TypeError as error:  # labels of one split are numbers, of another text
+        raise DataError(f"{path}: the splits' labels are of different kinds ({error}).") from None
     label_names = None
     if matrix.shape[1] > 1:
         if class_names and len(class_names) != matrix.shape[1]:
             raise DataError(f"{path} has {matrix.shape[1]} label columns but the dataset config names {len(class_names)} "
                             f"classes ({', '.join(map(str, class_names))}). Give one name per column.")
         label_names = tuple(str(c) for c in class_names) if class_names else tuple(f"label_{i}" for i in range(matrix.shape[1]))
+        if not (np.issubdtype(matrix.dtype, np.number) or matrix.dtype == bool):
+            raise DataError(f"{path}: multi-label targets must be 0/1 numbers. Received dtype {matrix.dtype}.")
         labels_array = matrix.astype(np.int64)
     else:
         labels_array = matrix[:, 0]
         if class_names:
-            labels_array = np.asarray([class_names[int(v)] for v in labels_array], dtype=object)
+            try:
+                labels_array = np.asarray([class_names[int(v)] for v in labels_array], dtype=object)
+            except (TypeError, ValueError, IndexError, OverflowError):
+                raise DataError(f"{path}: its labels must be indices 0-{len(class_names) - 1} into the dataset config's "
+                                f"class_names ({', '.join(map(str, class_names))}). Received values such as "
+                                f"{', '.join(map(repr, np.unique(labels_array.astype(str))[:5]))}.") from None
     ids = np.asarray([f"{path.name}[{i}]" for i in range(len(labels_array))], dtype=object)
     return Examples(x=np.concatenate(images), labels=labels_array, ids=ids,
                     given_split=None if given[0] is None else np.asarray(given, dtype=object), label_names=label_names)
@@ -248,6 +287,10 @@ def conform_images(x: np.ndarray, image_size: tuple[int, int] | None, channels: 
     if x.ndim != 4 or x.shape[-1] not in (1, 3, 4):
         raise DataError(f"Image arrays must have shape (N, H, W) or (N, H, W, C) with C in 1, 3, 4 (2D images; "
                         f"3D volumes are not supported). Received shape {x.shape}.")
+    if x.size == 0:
+        raise DataError(f"Image arrays must hold at least one pixel per image. Received shape {x.shape}.")
+    if not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating) or x.dtype == bool):
+        raise DataError(f"Image arrays must hold numbers (uint8 0-255, or floats 0-1). Received dtype {x.dtype}.")
     if x.dtype != np.uint8:
         x = np.clip(x * 255 if x.max() <= 1.0 else x, 0, 255).astype(np.uint8)
     if x.shape[-1] == 4:

@@ -6,7 +6,9 @@ so a thread pool decodes on all cores); arrays are RGB or single-channel uint8.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +31,34 @@ class ImageDecodeError(Exception):
     """A file could not be read as an image; the message says why."""
 
 
+class _QuietOpenCV:
+    """OpenCV's own log lines ([ WARN:0@...], [ERROR:0@...]) kept off stderr while decoding: the toolkit
+    says itself which files could not be read, and why. Nested and concurrent uses (the decoding
+    threads) share one silence; OpenCV's previous level comes back when the last one ends."""
+
+    def __init__(self):
+        self._lock, self._depth, self._saved = threading.Lock(), 0, None
+
+    @contextlib.contextmanager
+    def __call__(self):
+        import cv2
+
+        with self._lock:
+            if self._depth == 0:
+                self._saved = cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+            self._depth += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._depth -= 1
+                if self._depth == 0:
+                    cv2.utils.logging.setLogLevel(self._saved)
+
+
+quiet_opencv = _QuietOpenCV()
+
+
 def decode_image(data: bytes, name: str = "image") -> np.ndarray:
     """Decode encoded image bytes to an RGB (H, W, 3) or gray (H, W, 1) uint8 array.
 
@@ -40,7 +70,8 @@ def decode_image(data: bytes, name: str = "image") -> np.ndarray:
         raise ImageDecodeError("empty file")
     if data[:2] == b"\xff\xd8" and data.rstrip(b"\x00")[-2:] != b"\xff\xd9":
         raise ImageDecodeError("truncated JPEG (no end-of-image marker)")
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    with quiet_opencv():
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if image is None:
         raise ImageDecodeError("not a decodable image")
     if image.dtype == np.uint16:
@@ -105,7 +136,7 @@ def read_images(
             return None, str(error)
 
     workers = workers or min(8, (os.cpu_count() or 2) * 2)
-    with ThreadPoolExecutor(workers) as pool:
+    with quiet_opencv(), ThreadPoolExecutor(workers) as pool:
         results = list(pool.map(load, paths))
     kept = [i for i, (image, _) in enumerate(results) if image is not None]
     failures = tuple((str(paths[i]), error) for i, (image, error) in enumerate(results) if image is None)

@@ -29,6 +29,7 @@ from solutions.imaging.data import (
 from solutions.imaging.decode import IMAGE_SUFFIXES, ImageDecodeError, decode_image, resize_image
 from solutions.core.solution import InputChunk
 from solutions.core.splits import Examples
+from solutions.core.wording import agree, plural
 from solutions.medical_imaging.dicom import DICOM_SUFFIXES, DicomReadError, is_dicom_file, read_dicom
 
 MEDICAL_SUFFIXES = IMAGE_SUFFIXES + DICOM_SUFFIXES
@@ -99,7 +100,9 @@ def _examples_from_files(listing: LabelledFiles, root: Path, image_size, window,
     if groups is None and any(decoded.patient_ids):
         missing = [str(ids[i]) for i, patient in enumerate(decoded.patient_ids) if not patient]
         if missing:
-            raise DataError(f"{len(decoded.patient_ids) - len(missing)} DICOM files have a PatientID but {len(missing)} do not "
+            raise DataError(f"{plural(len(decoded.patient_ids) - len(missing), 'DICOM file')} "
+                            f"{agree(len(decoded.patient_ids) - len(missing), 'has', 'have')} a PatientID but {len(missing)} "
+                            f"{agree(len(missing), 'does', 'do')} not "
                             f"(e.g. {', '.join(missing[:3])}), so the split cannot keep patients apart. Give every file a "
                             "PatientID, or list the files in a CSV with a patient_id column.")
         groups = np.asarray(decoded.patient_ids, dtype=object)
@@ -176,7 +179,7 @@ def _check_uniform(values: dict[int, str], files: list[Path], what: str, fix: st
     for i, kind in values.items():
         by_kind[kind].append(str(files[i]))
     if len(by_kind) > 1:
-        listed = "; ".join(f"{kind}: {len(paths)} files, e.g. {', '.join(paths[:2])}" for kind, paths in sorted(by_kind.items()))
+        listed = "; ".join(f"{kind}: {plural(len(paths), 'file')}, e.g. {', '.join(paths[:2])}" for kind, paths in sorted(by_kind.items()))
         raise DataError(f"The images mix {len(by_kind)} {what} in one set ({listed}). {fix}")
 
 

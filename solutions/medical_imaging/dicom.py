@@ -90,8 +90,12 @@ def read_dicom(path: Path, window: tuple[float, float] | None = None) -> DicomIm
         raise DicomReadError("reading DICOM needs pydicom: pip install pydicom") from None
     try:
         dataset = pydicom.dcmread(str(path))
+        for _ in dataset:  # convert every element now, so a malformed one fails here rather than at its first use
+            pass
     except (InvalidDicomError, OSError, EOFError, ValueError) as error:
         raise DicomReadError(f"not a readable DICOM file ({error})") from None
+    except Exception as error:  # pydicom's parser raises other kinds for broken elements (unknown VR, odd lengths)
+        raise DicomReadError(f"not a readable DICOM file ({type(error).__name__}: {error})") from None
     if not any(keyword in dataset for keyword in PIXEL_KEYWORDS):
         kind = str(dataset.get("SOPClassUID", "")) or "unknown SOP class"
         raise DicomReadError(f"DICOM file without pixel data ({kind}); remove it from the image set")
@@ -108,6 +112,8 @@ def read_dicom(path: Path, window: tuple[float, float] | None = None) -> DicomIm
     modality = str(dataset.get("Modality", "") or "")
     patient = str(dataset.get("PatientID", "") or "").strip()
     if samples == 1:
+        if stored.ndim != 2:  # more pixel data than Rows x Columns, read as several frames
+            raise DicomReadError(f"unsupported pixel layout: 1 sample per pixel, array shape {stored.shape}")
         values = np.asarray(apply_modality_lut(stored, dataset), dtype=np.float64)
         used = window or tag_window(dataset)
         if used is None:

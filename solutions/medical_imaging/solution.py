@@ -14,6 +14,7 @@ from solutions.core.solution import Evaluation, InputChunk
 from solutions.core.splits import Examples, Split, Splits, is_label_matrix, shared_groups
 from solutions.imaging.backbones import transfer_phases
 from solutions.core.training import Phase
+from solutions.core.wording import agree, plural
 from solutions.medical_imaging import data, model as model_lib
 from solutions.medical_imaging.recipe import MedicalImagingRecipe
 from solutions.medical_imaging.report import Task, choose_operating_points, evaluate_medical_classifier, predicted_text
@@ -143,8 +144,8 @@ class MedicalImagingSolution(ImageSolution):
         shared = shared_groups(groups, names)
         counts = ", ".join(f"{p.name} {len(set(p.groups))}" for p in parts)
         if shared:
-            return f"WARNING: {len(shared)} patients appear in more than one split (e.g. {', '.join(list(shared)[:3])})."
-        return (f"Split by patient: {len(set(groups))} patients ({counts}). Checked: no patient id appears in more "
+            return f"WARNING: {plural(len(shared), 'patient')} {agree(len(shared), 'appears', 'appear')} in more than one split (e.g. {', '.join(list(shared)[:3])})."
+        return (f"Split by patient: {plural(len(set(groups)), 'patient')} ({counts}). Checked: no patient id appears in more "
                 "than one split.")
 
     # ------------------------------------------------------------ prediction

@@ -80,7 +80,7 @@ def load_coco(path: Path, split: str | None = None) -> list[ImageAnnotation]:
     try:
         categories = {int(c["id"]): str(c["name"]) for c in data["categories"]}
         images = {int(i["id"]): str(i["file_name"]) for i in data["images"]}
-    except (KeyError, TypeError, ValueError) as error:
+    except (KeyError, TypeError, ValueError, OverflowError) as error:  # OverflowError: an id of Infinity
         raise DataError(f"{path}: every category needs an integer `id` and a `name`, and every image an integer "
                         f"`id` and a `file_name` ({type(error).__name__}: {error}).") from None
     boxes: dict[int, list[list[float]]] = {i: [] for i in images}
@@ -92,7 +92,7 @@ def load_coco(path: Path, split: str | None = None) -> list[ImageAnnotation]:
         try:
             image_id, category = int(ann["image_id"]), int(ann["category_id"])
             x, y, w, h = (float(v) for v in ann["bbox"])
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):
             raise DataError(f"{where} needs an integer `image_id` and `category_id` and a `bbox` of four numbers "
                             f"[x, y, width, height]. Received: {str(ann)[:200]}.") from None
         if category not in categories:
@@ -128,8 +128,11 @@ def image_folders(path: Path, split: str | None) -> list[Path]:
 def locate_image(file_name: str, folders: list[Path]) -> Path:
     """The first folder holding `file_name`; the first candidate when none does (reported as missing later)."""
     for folder in folders:
-        if (folder / file_name).is_file():
-            return folder / file_name
+        try:
+            if (folder / file_name).is_file():
+                return folder / file_name
+        except OSError:  # a name the file system refuses (too long, say): reported later as a missing image
+            continue
     return folders[0] / file_name
 
 

@@ -22,6 +22,7 @@ from solutions.imaging.decode import ImageDecodeError, decode_image, list_image_
 from solutions.imaging.shapes import SHAPE_CLASSES, draw_shape
 from solutions.core.solution import InputChunk
 from solutions.core.splits import SPLIT_NAMES, Examples, Split, Splits, encode_labels, label_names
+from solutions.core.wording import agree, plural
 from solutions.object_detection import coco, voc, yolo
 from solutions.object_detection.annotations import ImageAnnotation, ImageBoxes, clean_boxes, letterbox
 
@@ -103,7 +104,7 @@ def decode_examples(annotations: list[ImageAnnotation], root: Path, size: tuple[
             boxes = annotation.boxes * np.float32([width, height, width, height]) if annotation.normalized else annotation.boxes
             kept = clean_boxes(boxes, annotation.labels, width, height, image_id)
             if len(kept.boxes) > max_boxes:
-                raise DataError(f"{annotation.source} has {len(kept.boxes)} boxes, more than max_boxes={max_boxes}. "
+                raise DataError(f"{annotation.source} has {plural(len(kept.boxes), 'box')}, more than max_boxes={max_boxes}. "
                                 f"Raise the limit with --set max_boxes={len(kept.boxes)}.")
             dropped.extend(kept.dropped)
             canvas, scale = letterbox(to_channels(image, 3), size)
@@ -114,11 +115,11 @@ def decode_examples(annotations: list[ImageAnnotation], root: Path, size: tuple[
             targets.append(ImageBoxes(kept.boxes, width, height, scale, kept.clipped))
     if bad and on_bad_image == "error":
         listed = "; ".join(f"{i}: {why}" for i, why in bad[:10])
-        raise DataError(f"{len(bad)} images could not be read: {listed}. Fix or remove those annotations, or pass "
+        raise DataError(f"{plural(len(bad), 'image')} could not be read: {listed}. Fix or remove those annotations, or pass "
                         "--set on_bad_image=skip to drop those images (they are counted in the report).")
     dropped.extend(bad)
     if not pixels:
-        raise DataError(f"None of the {len(annotations)} annotated images could be read; first problem: {bad[0][1] if bad else '?'}.")
+        raise DataError(f"None of the {plural(len(annotations), 'annotated image')} could be read; first problem: {bad[0][1] if bad else '?'}.")
     given_split = np.asarray(given, dtype=object) if all(g is not None for g in given) else None
     return Examples(x=np.stack(pixels), labels=_object_array(labels), ids=np.asarray(ids, dtype=object),
                     given_split=given_split, dropped=tuple(dropped), targets=targets)
@@ -172,7 +173,8 @@ def split_detection_examples(examples: Examples, validation_fraction: float, tes
         splits[name] = Split(name, subset.x, _object_array(encoded), subset.ids, subset.targets)
     clipped = sum(t.clipped for t in examples.targets)
     notes.append(f"Class counts are objects (boxes); images: {', '.join(f'{n} {len(splits[n])}' for n in SPLIT_NAMES)}.")
-    notes.append(f"{clipped} boxes reached past their image's border and were clipped to it." if clipped
+    notes.append(f"{plural(clipped, 'box')} reached past {agree(clipped, 'its', 'their')} image's border and "
+                 f"{agree(clipped, 'was', 'were')} clipped to it." if clipped
                  else "No box reached past its image's border.")
     return Splits(train=splits["train"], val=splits["val"], test=splits["test"], class_names=class_names,
                   dropped=examples.dropped, notes=tuple(notes))
@@ -180,7 +182,7 @@ def split_detection_examples(examples: Examples, validation_fraction: float, tes
 
 def _carve(index: np.ndarray, fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     if len(index) < 3:
-        raise DataError(f"Only {len(index)} images to split into train, validation and test; add images.")
+        raise DataError(f"Only {plural(len(index), 'image')} to split into train, validation and test; add images.")
     shuffled = rng.permutation(index)
     n = min(len(index) - 1, max(1, round(fraction * len(index))))
     return shuffled[n:], shuffled[:n]

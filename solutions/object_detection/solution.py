@@ -15,6 +15,7 @@ from solutions.core.errors import DataError
 from solutions.core.runs import atomic_write_bytes, atomic_write_json, atomic_write_text
 from solutions.core.solution import Evaluation, InputChunk, Solution
 from solutions.core.splits import Examples, Split, Splits, encode_labels
+from solutions.core.wording import plural
 from solutions.object_detection import data
 from solutions.object_detection.recipe import STRIDE, DetectionRecipe
 
@@ -156,7 +157,7 @@ class ObjectDetectionSolution(Solution):
                 atomic_write_bytes(drawn_dir / f"{name}.png", _png(drawn))
             n_images += len(chunk.ids)
             if progress:
-                print(f"predicted {n_images} images", file=sys.stderr, flush=True)
+                print(f"predicted {plural(n_images, 'image')}", file=sys.stderr, flush=True)
         if n_images == 0:
             raise DataError(f"No readable images to predict on in {inputs!r}." + _failure_list(failures))
         frame = pd.concat(frames, ignore_index=True)

@@ -66,7 +66,11 @@ def read_split_files(folder: Path) -> dict[str, list[str]]:
 
 def _ids(path: Path) -> list[str]:
     # class-specific split files (aeroplane_train.txt) hold "id  1"; the plain ones hold "id"
-    return [line.split()[0] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path} is not UTF-8 text ({error}); a VOC split file lists one image id per line.") from None
+    return [line.split()[0] for line in text.splitlines() if line.strip()]
 
 
 def parse_voc_xml(path: Path, image_dir: Path, split: str | None = None) -> ImageAnnotation:
@@ -109,9 +113,17 @@ def parse_voc_xml(path: Path, image_dir: Path, split: str | None = None) -> Imag
 
 def image_path(filename: str | None, stem: str, image_dir: Path) -> Path:
     """The image an annotation names; by the annotation's own name when <filename> is absent or wrong."""
-    if filename and (image_dir / filename.strip()).is_file():
+    if filename and _is_file(image_dir / filename.strip()):
         return image_dir / filename.strip()
     for suffix in IMAGE_SUFFIXES + tuple(s.upper() for s in IMAGE_SUFFIXES):
-        if (image_dir / f"{stem}{suffix}").is_file():
+        if _is_file(image_dir / f"{stem}{suffix}"):
             return image_dir / f"{stem}{suffix}"
     return image_dir / (filename.strip() if filename else f"{stem}.jpg")
+
+
+def _is_file(path: Path) -> bool:
+    """Path.is_file, False for a name the file system refuses (too long, say): reported later as a missing image."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False

@@ -42,6 +42,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         mark = getattr(error, "problem_mark", None)
         where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         raise DataError(f"{path}{where}: not valid YAML ({getattr(error, 'problem', error)}).") from None
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path} is not UTF-8 text ({error}); re-save the data YAML as UTF-8.") from None
     return data if isinstance(data, dict) else {}
 
 
@@ -50,7 +52,7 @@ def class_names_of(data: dict[str, Any], path: Path) -> list[str]:
     if isinstance(names, dict):
         try:
             ordered = sorted((int(k), str(v)) for k, v in names.items())
-        except ValueError:
+        except (TypeError, ValueError):  # a key that is no number, such as null
             raise DataError(f"{path}: `names` must map class indices (0, 1, ...) to names. Received: {names}.") from None
         if [k for k, _ in ordered] != list(range(len(ordered))):
             raise DataError(f"{path}: `names` must number the classes 0, 1, 2, ... without gaps. Received: {names}.")
@@ -117,8 +119,13 @@ def read_label_file(path: Path, names: list[str]) -> tuple[np.ndarray, tuple[str
     """Normalised (x1, y1, x2, y2) boxes and class names of one label file; no file means no objects."""
     if not path.is_file():
         return np.zeros((0, 4), np.float32), ()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path} is not UTF-8 text ({error}); a YOLO label file holds lines of "
+                        "\"class x_center y_center width height\" numbers.") from None
     boxes, labels = [], []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(text.splitlines(), start=1):
         fields = line.split()
         if not fields:
             continue

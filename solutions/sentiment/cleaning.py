@@ -17,6 +17,7 @@ import numpy as np
 
 from solutions.core.errors import DataError
 from solutions.core.splits import Examples
+from solutions.core.wording import plural
 from solutions.sentiment.reading import RawTexts, is_missing
 from solutions.sentiment.recipe import SentimentRecipe
 
@@ -65,7 +66,7 @@ def clean_examples(raw: RawTexts, recipe: SentimentRecipe, where: str) -> Exampl
         raise DataError(f"{where} has labels that label_map does not map: {listed}. label_map covers "
                         f"{', '.join(map(repr, mapping))}; add them, e.g. --set label_map=[{next(iter(unmapped))}=negative,...].")
     if not keep_text:
-        raise DataError(f"{where} has no usable texts: every row was empty or unlabelled ({len(raw.texts)} rows read).")
+        raise DataError(f"{where} has no usable texts: every row was empty or unlabelled ({plural(len(raw.texts), 'row')} read).")
     keep = _resolve_duplicates(keep_text, keep_label, keep_id, recipe.duplicates, dropped)
     labels = np.asarray([keep_label[i] for i in keep], dtype=object)
     given = None

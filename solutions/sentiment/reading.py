@@ -23,6 +23,7 @@ import numpy as np
 from solutions.core.datasets import DataSource, is_archive, unpack_archive
 from solutions.core.errors import DataError
 from solutions.core.layout import LABEL_COLUMNS, class_folders, find_column, find_label_column, given_splits
+from solutions.core.wording import plural
 
 TEXT_COLUMNS = ("text", "sentence", "review", "content", "document", "tweet")
 UNLABELLED_FOLDERS = ("unsup",)
@@ -210,7 +211,7 @@ def _table_file(path: Path, kind: str, config: dict[str, Any], policy: str) -> R
             frame = frame.loc[~bad_rows].reset_index(drop=True)
     texts = ["" if is_missing(v) else str(v) for v in frame[text_column]]
     if texts and not any(t.strip() for t in texts):
-        raise DataError(f"The text column {text_column!r} of {path} is empty in every row ({len(texts)} rows). "
+        raise DataError(f"The text column {text_column!r} of {path} is empty in every row ({plural(len(texts), 'row')}). "
                         f"Columns found: {', '.join(columns)}; pass the column that holds the text with --text.")
     given = None
     if "split" in columns and "split" not in (text_column, label_column):

@@ -14,6 +14,7 @@ from solutions.core.report import (
 )
 from solutions.core.solution import Evaluation
 from solutions.core.splits import Split
+from solutions.core.wording import plural
 from solutions.sentiment import baselines
 
 N_MISTAKES = 10
@@ -105,7 +106,7 @@ def mistakes_section(split: Split, probabilities: np.ndarray, class_names: tuple
     worst = wrong[np.argsort(-probabilities[wrong].max(axis=1), kind="stable")][:N_MISTAKES]
     rows = [[str(split.ids[i]), class_names[split.y[i]], class_names[predicted[i]], float(probabilities[i].max()),
              snippet(split.x[i])] for i in worst]
-    note = (f"The {len(rows)} wrong predictions the model was surest of ({len(wrong)} mistakes in all); "
+    note = (f"The {plural(len(rows), 'wrong prediction')} the model was surest of ({plural(len(wrong), 'mistake')} in all); "
             f"texts cut at {SNIPPET_CHARS} characters.") if len(wrong) else "No mistakes on this split."
     return table_section("Most confident mistakes", ["id", "true", "predicted", "confidence", "text"], rows, note)
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from solutions.core.errors import DataError, did_you_mean
 from solutions.core.layout import listed_names
+from solutions.core.wording import plural
 
 MISSING_TOKEN = "(missing)"
 MIN_ROWS_FOR_IDENTIFIER = 20
@@ -157,7 +158,7 @@ def check_not_numbers_with_text(values, column: str, where: str) -> None:
     share = parsed.notna().mean()
     if TEXT_IN_NUMBERS_SHARE <= share < 1:
         bad = present[parsed.isna()].astype(str).unique()[:5]
-        raise DataError(f"{where}: numeric column {column!r} holds text in {int(parsed.isna().sum())} rows, "
+        raise DataError(f"{where}: numeric column {column!r} holds text in {plural(int(parsed.isna().sum()), 'row')}, "
                         f"for example {', '.join(map(repr, bad))}. Fix or blank those cells, or list {column!r} "
                         "in the recipe's categorical_columns if it really is a category.")
 
@@ -173,7 +174,7 @@ def check_missing(frame, columns: tuple[str, ...], policy: str, where: str) -> d
     counts = missing_counts(frame, columns)
     if counts and policy == "error":
         listed = ", ".join(f"{c} ({n})" for c, n in list(counts.items())[:10])
-        raise DataError(f"{where} has missing values in {len(counts)} column{'s' if len(counts) > 1 else ''}: {listed}. "
+        raise DataError(f"{where} has missing values in {plural(len(counts), 'column')}: {listed}. "
                         "Fill them in, or set --set missing=impute to impute them (median or a missing category, "
                         "with an indicator the model sees).")
     return counts
@@ -283,7 +284,7 @@ def time_values(values, column: str, where: str) -> np.ndarray:
 
     series = pd.Series(values)
     if series.isna().any():
-        raise DataError(f"{where}: time column {column!r} has {int(series.isna().sum())} missing values; "
+        raise DataError(f"{where}: time column {column!r} has {plural(int(series.isna().sum()), 'missing value')}; "
                         "every row needs a time for an out-of-time split.")
     if pd.api.types.is_numeric_dtype(series):
         return series.to_numpy(dtype=np.float64)

@@ -17,7 +17,10 @@ import numpy as np
 
 from solutions.core.errors import DataError
 from solutions.core.layout import listed_names
+from solutions.core.wording import plural
 from solutions.tables.columns import MISSING_TOKEN, categorical_text, feature_names
+
+SOURCE_ATTR = "ksol_source"  # DataFrame.attrs key: the file the rows were read from, for messages
 
 
 def frame_to_inputs(frame, schema: dict[str, Any], where: str, missing: str = "impute") -> dict[str, np.ndarray]:
@@ -31,9 +34,7 @@ def frame_to_inputs(frame, schema: dict[str, Any], where: str, missing: str = "i
     needed = feature_names(schema)
     missing_columns = [c for c in needed if c not in frame.columns]
     if missing_columns:
-        raise DataError(f"{where} lacks column{'s' if len(missing_columns) > 1 else ''} "
-                        f"{', '.join(map(repr, missing_columns))} that the model was trained on. "
-                        f"Columns the model needs: {listed_names(needed)}.")
+        raise lacks_columns(where, missing_columns, list(frame.columns), needed)
     inputs: dict[str, np.ndarray] = {}
     for spec in schema["numeric"]:
         column = spec["name"]
@@ -43,7 +44,7 @@ def frame_to_inputs(frame, schema: dict[str, Any], where: str, missing: str = "i
             bad = values.notna() & parsed.isna()
             if bad.any():
                 shown = ", ".join(map(repr, values[bad].astype(str).unique()[:5]))
-                raise DataError(f"{where}: numeric column {column!r} holds text in {int(bad.sum())} rows, "
+                raise DataError(f"{where}: numeric column {column!r} holds text in {plural(int(bad.sum()), 'row')}, "
                                 f"for example {shown}. The model was trained on numbers there.")
             values = parsed
         inputs[column] = values.to_numpy(dtype=np.float32, na_value=np.nan).reshape(-1, 1)
@@ -62,9 +63,7 @@ def record_to_inputs(record: dict[str, Any], schema: dict[str, Any], where: str 
     needed = feature_names(schema)
     missing_columns = [c for c in needed if c not in record]
     if missing_columns:
-        raise DataError(f"{where} lacks column{'s' if len(missing_columns) > 1 else ''} "
-                        f"{', '.join(map(repr, missing_columns))} that the model was trained on. "
-                        f"Columns the model needs: {listed_names(needed)}.")
+        raise lacks_columns(where, missing_columns, list(record), needed)
     inputs: dict[str, np.ndarray] = {}
     for spec in schema["numeric"]:
         value = record[spec["name"]]
@@ -89,6 +88,18 @@ def record_to_inputs(record: dict[str, Any], schema: dict[str, Any], where: str 
     if missing == "error":
         _reject_missing(inputs, schema, where)
     return inputs
+
+
+def lacks_columns(where: str, missing: list[str], found: list[Any], needed: list[str]) -> DataError:
+    """The error for inputs (a file, the rows, one row) without columns the model was trained on.
+
+    >>> print(lacks_columns("new.csv", ["amount"], ["hour"], ["amount", "hour"]))
+    new.csv lacks column 'amount', which the model was trained on; columns found: hour. Add it (the model needs: amount, hour).
+    """
+    several = len(missing) > 1
+    return DataError(f"{where} lacks column{'s' if several else ''} {', '.join(map(repr, missing))}, which the model was "
+                     f"trained on; columns found: {listed_names(found) or 'none'}. Add {'them' if several else 'it'} "
+                     f"(the model needs: {listed_names(needed)}).")
 
 
 def _reject_missing(inputs: dict[str, np.ndarray], schema: dict[str, Any], where: str) -> None:

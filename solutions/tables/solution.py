@@ -27,10 +27,11 @@ from solutions.core.errors import DataError
 from solutions.core.solution import InputChunk, Solution
 from solutions.core.splits import Examples, Split, Splits, split_examples, time_ordered_split
 from solutions.core.layout import find_label_column
+from solutions.core.wording import plural
 from solutions.tables.columns import (
     binary_labels, check_missing, column_list, feature_schema, infer_layout, labels_as_text, time_value, time_values,
 )
-from solutions.tables.inputs import frame_to_inputs
+from solutions.tables.inputs import SOURCE_ATTR, frame_to_inputs
 from solutions.tables.reading import iter_table_chunks, read_table_file
 
 
@@ -50,6 +51,9 @@ class TabularRecipe(Recipe):
       out-of-vocabulary bucket with categories never seen.
     max_embedding_dim: the widest embedding of a categorical column.
     hidden_units: the MLP's layer widths; dropout: after each of them.
+    network: "mlp" (hidden_units, dropout) or "tabm": one network imitating an ensemble of tabm_k MLPs
+      (BatchEnsemble adapters; tabm_blocks layers of tabm_width; see tables.tabm_network), optionally
+      with numeric_embedding="periodic" (each number through its own periodic embedding first).
     members: how many independently initialised networks are trained side by side and averaged
       (their logits) into the saved model's one score; 1 is a single network. See
       tables.ensemble: small tables give very different networks from different seeds.
@@ -64,10 +68,22 @@ class TabularRecipe(Recipe):
     hidden_units: tuple[int, ...] = (64, 32)
     dropout: float = 0.1
     members: int = 1
+    network: Literal["mlp", "tabm"] = "mlp"
+    numeric_embedding: Literal["none", "periodic"] = "none"
+    tabm_k: int = 16
+    tabm_width: int = 128
+    tabm_blocks: int = 2
 
     def check(self) -> None:
         super().check()
         require_value(1 <= self.members <= 32, "members", "an integer from 1 to 32", self.members)
+        require_value(self.network == "mlp" or self.members == 1, "members",
+                      "1 with network=tabm (TabM is already an ensemble of tabm_k members)", self.members)
+        require_value(self.network == "tabm" or self.numeric_embedding == "none", "numeric_embedding",
+                      '"none" unless network=tabm', self.numeric_embedding)
+        require_value(2 <= self.tabm_k <= 64, "tabm_k", "an integer from 2 to 64", self.tabm_k)
+        require_value(self.tabm_width >= 1 and self.tabm_blocks >= 1, "tabm_width and tabm_blocks", "integers >= 1",
+                      (self.tabm_width, self.tabm_blocks))
         require_value(self.min_category_count >= 1, "min_category_count", "an integer >= 1", self.min_category_count)
         require_value(self.max_embedding_dim >= 2, "max_embedding_dim", "an integer >= 2", self.max_embedding_dim)
         require_value(len(self.hidden_units) >= 1 and min(self.hidden_units) >= 1, "hidden_units",
@@ -177,7 +193,7 @@ class TabularSolution(Solution):
                     where = "the training split" if name == "train" else f"the {name} split"
                     raise DataError(
                         f"{'The data has' if given is None else where.capitalize() + ' has'} no {what} rows "
-                        f"(label {layout.label!r} = {value!r}): {int(len(rows))} rows, none of them {value!r}. "
+                        f"(label {layout.label!r} = {value!r}): {plural(len(rows), 'row')}, none of them {value!r}. "
                         + ("Check --positive and the label column." if given is None else
                            "Move test_start, or check --positive and the time column.")
                     )
@@ -197,10 +213,14 @@ class TabularSolution(Solution):
                 **feature_schema(splits.train.x, splits.found["layout"], recipe.min_category_count),
                 "missing_policy": recipe.missing, "missing_counts": splits.found["missing"]}
 
-    def inputs(self, x: Any, where: str = "The rows") -> dict[str, np.ndarray]:
-        """Model inputs from a DataFrame (or inputs already made), checked against the schema."""
+    def inputs(self, x: Any, where: str | None = None) -> dict[str, np.ndarray]:
+        """Model inputs from a DataFrame (or inputs already made), checked against the schema.
+
+        Messages name `where`, else the file the rows came from (`read_inputs` records it in the
+        frame's attrs), else "The rows"."""
         if isinstance(x, dict):
             return x
+        where = where or getattr(x, "attrs", {}).get(SOURCE_ATTR) or "The rows"
         return frame_to_inputs(x, self.schema_, where, self.schema_.get("missing_policy", "impute"))
 
     def make_dataset(self, split: Split, schema: dict[str, Any], recipe: TabularRecipe, training: bool):
@@ -242,7 +262,9 @@ class TabularSolution(Solution):
         for path in map(Path, paths):
             start = 0
             for chunk in iter_table_chunks(path, chunk_size, string_columns=categorical):
-                yield InputChunk(ids=self._chunk_ids(chunk, schema, path.name, start).tolist(), x=chunk.reset_index(drop=True))
+                rows = chunk.reset_index(drop=True)
+                rows.attrs[SOURCE_ATTR] = str(path)  # so a message about these rows names their file
+                yield InputChunk(ids=self._chunk_ids(chunk, schema, path.name, start).tolist(), x=rows)
                 start += len(chunk)
 
     def _chunk_ids(self, chunk, schema: dict[str, Any], prefix: str, start: int) -> np.ndarray:
@@ -273,10 +295,11 @@ class TabularSolution(Solution):
                 "model({column: tf.constant([[value]]), ...})) or `ksol predict`.")
 
     def custom_objects(self) -> dict[str, Any]:
+        from solutions.tables import numeric_embeddings, tabm
         from solutions.tables.ensemble import CUSTOM_OBJECTS as ENSEMBLE_OBJECTS
         from solutions.tables.model import CUSTOM_OBJECTS
 
-        return {**CUSTOM_OBJECTS, **ENSEMBLE_OBJECTS}
+        return {**CUSTOM_OBJECTS, **ENSEMBLE_OBJECTS, **tabm.CUSTOM_OBJECTS, **numeric_embeddings.CUSTOM_OBJECTS}
 
 
 @dataclass(frozen=True)

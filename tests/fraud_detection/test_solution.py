@@ -75,8 +75,8 @@ def test_one_row_from_the_command_line_and_python(run, new_rows, capsys):
 
 
 @pytest.mark.parametrize("edit, message", [
-    (lambda f: f.drop(columns=["country"]), "lacks column 'country' that the model was trained on"),
-    (lambda f: f.assign(amount=["12.5"] * (len(f) - 1) + ["twelve"]), "numeric column 'amount' holds text in 1 rows"),
+    (lambda f: f.drop(columns=["country"]), "bad.csv lacks column 'country', which the model was trained on; columns found: "),
+    (lambda f: f.assign(amount=["12.5"] * (len(f) - 1) + ["twelve"]), "bad.csv: numeric column 'amount' holds text in 1 row, "),
 ])
 def test_bad_prediction_files_exit_2_naming_the_column(run, new_rows, tmp_path, capsys, edit, message):
     path = tmp_path / "bad.csv"
@@ -97,7 +97,7 @@ def test_empty_file_and_missing_row_column_exit_2(run, tmp_path, capsys):
     (lambda f: f.rename(columns={"is_fraud": "outcome"}), [], "no label column: none is named label, target, class or y"),
     (lambda f: f.assign(is_fraud=np.arange(len(f)) % 3), ["--label", "is_fraud"], "has 3 values"),
     (lambda f: f.assign(hour=f["hour"].astype(str).where(f.index != 7, "late")), ["--label", "is_fraud"],
-     "numeric column 'hour' holds text in 1 rows, for example 'late'"),
+     "numeric column 'hour' holds text in 1 row, for example 'late'"),
 ])
 def test_bad_training_data_exits_2_before_training(tmp_path, capsys, edit, options, message):
     path = tmp_path / "bad.csv"
@@ -131,3 +131,26 @@ def test_autoencoder_alone_scores_reconstruction_error_and_names_unusual_columns
     scores, attributions = solution.explain_rows(x)
     assert np.allclose(scores, solution.predict_scores(x)[:, 0], atol=1e-4)
     assert (attributions >= 0).all()
+
+
+def test_tabm_with_periodic_embeddings_trains_saves_and_explains_as_one_score(tmp_path):
+    solution = FraudDetectionSolution(recipe="quick", network="tabm", numeric_embedding="periodic", tabm_k=4,
+                                      tabm_width=16, epochs=2)
+    solution.fit("transactions", progress=False)
+    assert solution.model_.output_shape == (None, 1)  # k members trained, one averaged score saved
+    assert {"encoder", "head"} <= {layer.name for layer in solution.model_.layers}
+    solution.save(tmp_path)
+    loaded = FraudDetectionSolution.load(tmp_path)
+    x = solution.splits_.test.x
+    assert np.allclose(loaded.predict_scores(x), solution.predict_scores(x), atol=1e-6)
+    scores, attributions = loaded.explain_rows(x.head(5))
+    assert attributions.shape == (5, len(loaded.feature_columns())) and np.isfinite(attributions).all()
+
+
+@pytest.mark.parametrize("options, key", [({"network": "tabm", "members": 2}, "members"),
+                                          ({"numeric_embedding": "periodic"}, "numeric_embedding")])
+def test_tabm_options_that_do_not_fit_together_name_the_key(options, key):
+    from solutions.core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=key):
+        FraudDetectionSolution(recipe="quick", **options).resolve_recipe()

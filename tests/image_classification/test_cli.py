@@ -77,7 +77,7 @@ def test_corrupt_jpeg_is_skipped_and_counted_or_rejected(shapes_folder, tmp_path
                  "--set", "epochs=1", "--out", str(tmp_path / "lenient")]) == 0
     summary = __import__("json").loads((tmp_path / "lenient" / "report.json").read_text())
     data_section = next(s for s in summary["sections"] if s["title"] == "Data")
-    assert "1 inputs were dropped" in data_section["note"]
+    assert "1 input was dropped: circle/corrupt.jpg (unreadable image: truncated JPEG" in data_section["note"]
 
 
 @pytest.mark.parametrize("layout, message", [

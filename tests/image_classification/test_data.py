@@ -55,7 +55,7 @@ def test_csv_without_a_label_column_lists_the_columns(tmp_path):
 
 def test_csv_naming_missing_images_lists_them(tmp_path):
     pd.DataFrame({"path": ["gone.png"], "label": ["x"]}).to_csv(tmp_path / "labels.csv", index=False)
-    with pytest.raises(DataError, match="do not exist.*gone.png"):
+    with pytest.raises(DataError, match="names 1 image file that does not exist.*gone.png"):
         load(tmp_path / "labels.csv")
 
 

@@ -40,7 +40,7 @@ def test_dicom_folder_per_class_takes_patient_ids_from_the_tags(tmp_path):
 def test_mixed_modalities_are_refused_naming_examples(tmp_path):
     dicom_folder(tmp_path, 2, "CR")
     write_dicom(tmp_path / "normal" / "ct.dcm", np.zeros((24, 20), np.uint16), Modality="CT", PatientID="P9")
-    with pytest.raises(DataError, match=r"mix 2 DICOM modalities.*CR: 4 files, e\.g\. .*p0_normal\.dcm.*CT: 1 files, e\.g\. .*ct\.dcm"):
+    with pytest.raises(DataError, match=r"mix 2 DICOM modalities.*CR: 4 files, e\.g\. .*p0_normal\.dcm.*CT: 1 file, e\.g\. .*ct\.dcm"):
         load(tmp_path)
 
 
@@ -52,7 +52,7 @@ def test_gray_mixed_with_colour_is_refused_but_gray_stored_as_rgb_is_gray(tmp_pa
     colour = np.zeros((16, 16, 3), np.uint8)
     colour[..., 0] = 200
     write_png(tmp_path / "b" / "colour.png", colour)
-    with pytest.raises(DataError, match=r"mix 2 channel counts.*1-channel \(gray\).*3-channel \(colour\): 1 files, e\.g\. .*colour\.png"):
+    with pytest.raises(DataError, match=r"mix 2 channel counts.*1-channel \(gray\).*3-channel \(colour\): 1 file, e\.g\. .*colour\.png"):
         load(tmp_path)
 
 
@@ -95,7 +95,7 @@ def test_csv_with_pipe_separated_findings_is_multi_label(tmp_path):
 def test_csv_naming_images_that_do_not_exist_lists_them(tmp_path):
     write_png(tmp_path / "here.png", np.zeros((8, 8, 1), np.uint8))
     pd.DataFrame({"path": ["here.png", "gone.dcm"], "label": ["a", "b"]}).to_csv(tmp_path / "l.csv", index=False)
-    with pytest.raises(DataError, match=r"names 1 image files that do not exist, for example: .*gone\.dcm"):
+    with pytest.raises(DataError, match=r"names 1 image file that does not exist, for example: .*gone\.dcm"):
         load(tmp_path / "l.csv")
 
 
@@ -107,7 +107,7 @@ def test_patient_shared_across_given_splits_is_refused(tmp_path):
                      "split": "test" if i in (3, 10, 11) else "train"})
     pd.DataFrame(rows).to_csv(tmp_path / "l.csv", index=False)
     examples = load(tmp_path / "l.csv").examples
-    with pytest.raises(DataError, match=r"1 group ids \(e\.g\. patients\) appear in more than one of the given splits: 'P1' in test and train"):
+    with pytest.raises(DataError, match=r"1 group id \(e\.g\. a patient\) appears in more than one of the given splits: 'P1' in test and train"):
         split_examples(examples, validation_fraction=0.1, test_fraction=0.2, seed=0, min_per_class=1)
 
 

@@ -46,7 +46,7 @@ def test_zero_area_boxes_are_dropped_and_outside_boxes_clipped_and_counted(voc_f
     assert examples.targets[index].boxes[0].tolist() == [50, 40, 64, 64] and examples.targets[index].clipped == 1
     assert ("JPEGImages/scene_000.png#0", "zero-area box") in examples.dropped
     splits = split_detection_examples(examples, 0.1, 0.2, 0)
-    assert any("1 boxes reached past their image's border" in note for note in splits.summary()["notes"])
+    assert any("1 box reached past its image's border and was clipped" in note for note in splits.summary()["notes"])
     assert splits.summary()["dropped"]["by_reason"] == {"zero-area box": 1}
 
 
@@ -57,7 +57,7 @@ def test_clean_boxes_drops_boxes_entirely_outside():
 
 def test_missing_image_is_an_error_or_dropped_and_counted(voc_folder):
     (voc_folder / "JPEGImages" / "scene_003.png").unlink()
-    with pytest.raises(DataError, match="1 images could not be read: JPEGImages/scene_003.png: annotation .*scene_003.xml "
+    with pytest.raises(DataError, match="1 image could not be read: JPEGImages/scene_003.png: annotation .*scene_003.xml "
                                         "names an image that does not exist.*on_bad_image=skip"):
         load_detection_examples(resolve_data(str(voc_folder)), (64, 64))
     examples = load_detection_examples(resolve_data(str(voc_folder)), (64, 64), on_bad_image="skip")

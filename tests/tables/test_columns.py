@@ -23,7 +23,7 @@ def test_numeric_column_with_text_and_empty_column_are_errors_naming_them():
     frame = table()
     frame["amount"] = frame["amount"].astype(object)
     frame.loc[3, "amount"] = "n/a?"
-    with pytest.raises(DataError, match="numeric column 'amount' holds text in 1 rows, for example 'n/a\\?'"):
+    with pytest.raises(DataError, match="numeric column 'amount' holds text in 1 row, for example 'n/a\\?'"):
         infer_layout(frame, label="label")
     frame = table()
     frame["blank"] = np.nan

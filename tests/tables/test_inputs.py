@@ -22,7 +22,7 @@ def test_inputs_check_the_schema_and_name_missing_columns():
         frame_to_inputs(frame.drop(columns=["kind"]), schema, "rows")
     bad = frame.astype({"amount": object})
     bad.loc[5, "amount"] = "lots"
-    with pytest.raises(DataError, match="numeric column 'amount' holds text in 1 rows, for example 'lots'"):
+    with pytest.raises(DataError, match="numeric column 'amount' holds text in 1 row, for example 'lots'"):
         frame_to_inputs(bad, schema, "rows")
     with pytest.raises(DataError, match="missing values in amount \\(1\\)"):
         frame_to_inputs(frame, schema, "rows", missing="error")
