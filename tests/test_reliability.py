@@ -55,7 +55,7 @@ def test_a_disk_that_fills_while_the_run_is_saved_exits_2_and_keeps_what_was_wri
 
     def fsync(fd):  # the disk fills while the final recipe.yaml is written (after model.keras, before manifest.json)
         name = Path(os.readlink(f"/proc/self/fd/{fd}")).name
-        if name.startswith(".recipe.yaml."):
+        if name.startswith(".tmp-") and "-recipe.yaml." in name:
             recipes.append(name)
             if len(recipes) == 2:
                 raise OSError(errno.ENOSPC, "No space left on device")

@@ -59,7 +59,7 @@ def test_label_file_naming_missing_images(tmp_path, capsys):
     write_png(tmp_path / "here.png", np.zeros((16, 16, 1), np.uint8))
     pd.DataFrame({"path": ["here.png", "scans/missing.dcm"], "label": ["a", "b"]}).to_csv(tmp_path / "labels.csv", index=False)
     code, err = train(capsys, tmp_path / "labels.csv")
-    assert code == 2 and "do not exist" in err and "missing.dcm" in err
+    assert code == 2 and "1 image file that does not exist" in err and "missing.dcm" in err
 
 
 def test_npz_missing_expected_keys_lists_the_keys(tmp_path, capsys):
