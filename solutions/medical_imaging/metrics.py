@@ -56,12 +56,9 @@ def specificity(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     >>> specificity(np.array([1, 0, 0, 0]), np.array([1, 0, 0, 1]))
     0.6666666666666666
 
-    The value of sklearn.metrics.recall_score(pos_label=0, zero_division=nan) in
-    NumPy, for bootstrap intervals: 43x faster than recall_score on 1,000 bootstrap
-    resamples of 5,000 rows: 0.061 s vs 2.63 s.
+    The sensitivity of the inverted labels and decisions (see `sensitivity` for why NumPy, not scikit-learn).
     """
-    y_true, y_pred = np.asarray(y_true).astype(bool), np.asarray(y_pred).astype(bool)
-    return float((~y_pred & ~y_true).sum() / (~y_true).sum()) if (~y_true).any() else float("nan")
+    return sensitivity(~np.asarray(y_true).astype(bool), ~np.asarray(y_pred).astype(bool))
 
 
 def per_label_roc_auc(y_true: np.ndarray, scores: np.ndarray) -> np.ndarray:

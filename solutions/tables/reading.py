@@ -30,16 +30,22 @@ def table_format(path: Path) -> str:
     return fmt
 
 
+def _checked_table_format(path: Path, not_found: str) -> str:
+    """The format of an existing, non-empty table file; a DataError (`not_found`, or empty) otherwise."""
+    if not path.is_file():
+        raise DataError(not_found)
+    fmt = table_format(path)
+    if path.stat().st_size == 0:
+        raise DataError(f"{path} is empty (0 bytes). Pass a table with a header row and at least one data row.")
+    return fmt
+
+
 def read_table_file(path: Path, **read_options: Any):
     """The whole table at `path` as a DataFrame; an empty or unreadable file is a DataError."""
     import pandas as pd
 
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"Table not found: {path}.")
-    fmt = table_format(path)
-    if path.stat().st_size == 0:
-        raise DataError(f"{path} is empty (0 bytes). Pass a table with a header row and at least one data row.")
+    fmt = _checked_table_format(path, f"Table not found: {path}.")
     try:
         if fmt == "parquet":
             frame = pd.read_parquet(path, **_parquet_engine())
@@ -65,11 +71,7 @@ def iter_table_chunks(path: Path, chunk_size: int, *, columns: list[str] | None 
     import pandas as pd
 
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"Input not found: {path}. Pass an existing CSV or Parquet file.")
-    fmt = table_format(path)
-    if path.stat().st_size == 0:
-        raise DataError(f"{path} is empty (0 bytes). Pass a table with a header row and at least one data row.")
+    fmt = _checked_table_format(path, f"Input not found: {path}. Pass an existing CSV or Parquet file.")
     if fmt == "parquet":
         parquet = _pyarrow_parquet()
         handle = parquet.ParquetFile(path)

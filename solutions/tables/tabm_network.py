@@ -22,7 +22,8 @@ from solutions.tables.model import build_encoder, table_inputs
 from solutions.tables.numeric_embeddings import PeriodicEmbeddings
 from solutions.tables.tabm import build_tabm_head
 
-# Measured on fraud_oracle's validation year (a throwaway script, 3 seeds): d 16, 16 frequencies, sigma 0.05.
+# Chosen by hand, not tuned (rtdl's defaults are 24 / 48 / 0.01): with these, TabM (k=16) reached a validation
+# AUPRC of about 0.20 on fraud_oracle over 3 seeds (issue 17's note).
 PERIODIC = {"d_embedding": 16, "n_frequencies": 16, "frequency_init_scale": 0.05}
 
 
