@@ -159,3 +159,13 @@ def test_threshold_is_refused_with_one_message_where_there_is_none(trained_runs,
                            "--out", str(tmp_path / "x.csv"))
     assert code == 2 and f"--threshold is not used by {name}: its predictions have no score threshold" in err
     assert "Traceback" not in err and not (tmp_path / "x.csv").exists()
+
+
+def test_a_run_without_its_decision_file_is_refused_naming_it(trained_runs, capsys, tmp_path):
+    import shutil
+
+    run = tmp_path / "old_run"
+    shutil.copytree(trained_runs["fraud_detection"], run)
+    (run / "decision.json").unlink()
+    code, _, err = run_cli(capsys, "predict", str(run), "--row", "{}")
+    assert code == 2 and "has no decision.json" in err and "Train the run again" in err and "Traceback" not in err

@@ -296,8 +296,7 @@ class Solution:
         if not self.has_threshold:
             raise threshold_refused(self.name, threshold)
         if self.decision_ is None:
-            raise UsageError(f"This {self.name} run has no decision.json, so there is no threshold to override. "
-                             "Train it again with this version of keras-solutions.")
+            raise threshold_refused(self.name, threshold)
         return self.decision_.with_threshold(threshold)
 
     def predict(self, inputs: Any, chunk_size: int | None = None, threshold: float | None = None):
@@ -372,6 +371,9 @@ class Solution:
         files = read_run_files(Path(run_dir))
         if cls.name and files.manifest.get("solution") != cls.name:
             raise UsageError(f"{files.run_dir} holds a {files.manifest.get('solution')!r} run, not {cls.name!r}.")
+        if cls.has_threshold and files.decision is None:
+            raise UsageError(f"{files.run_dir} has no decision.json, which {cls.name} runs keep their threshold in "
+                             "(runs trained before keras-solutions wrote it lack it). Train the run again.")
         recipe = cls.recipe_class(**files.recipe)
         solution = cls(recipe)
         model = load_keras_model(files.run_dir / MODEL_FILE, solution.custom_objects())
