@@ -18,7 +18,7 @@ import re
 from typing import Any
 
 from solutions.core.figures import plot_png
-from solutions.core.report import Report, Section
+from solutions.core.report import LOSS, WIN, Report, Section
 
 
 def render_figures(report: Report) -> dict[str, bytes]:
@@ -42,6 +42,9 @@ def render_markdown(report: Report, figures_dir: str = "figures") -> str:
     for number, section in enumerate(report.sections):
         stem = f"{number:02d}-{_slug(section.title)}"
         lines += [f"## {_md(section.title)}", ""]
+        if section.kind == "text" and "outcome" in section.data:  # a verdict: the sentence first, in bold
+            lines += [f"**{_md(section.data['text'])}**", "", *([_md(section.note), ""] if section.note else [])]
+            continue
         if section.note:
             lines += [_md(section.note), ""]
         if section.kind == "metrics":
@@ -69,6 +72,11 @@ def render_html(report: Report) -> str:
             f'<p class="headline">{e(report.primary_metric)}: <strong>{e(_format_entry(report.primary))}</strong></p>']
     for section in report.sections:
         body.append(f"<section><h2>{e(section.title)}</h2>")
+        if section.kind == "text" and "outcome" in section.data:  # a verdict: the sentence first, coloured by outcome
+            outcome = {WIN: "win", LOSS: "loss"}.get(section.data["outcome"], "undecided")
+            body.append(f'<p class="verdict {outcome}">{e(section.data["text"])}</p>')
+            body.append((f'<p class="note">{e(section.note)}</p>' if section.note else "") + "</section>")
+            continue
         if section.note:
             body.append(f'<p class="note">{e(section.note)}</p>')
         if section.kind == "metrics":
@@ -243,6 +251,8 @@ _PAGE = """<!DOCTYPE html>
 body {{ font-family: system-ui, sans-serif; max-width: 1000px; margin: 2em auto; padding: 0 1em; color: #222; }}
 h1 {{ font-size: 1.6em; }} h2 {{ font-size: 1.2em; border-bottom: 1px solid #ddd; padding-bottom: .2em; }}
 .headline {{ font-size: 1.2em; }} .note {{ color: #555; }}
+.verdict {{ font-size: 1.1em; font-weight: 600; padding: .4em .6em; border-left: 4px solid #999; background: #f6f6f6; }}
+.verdict.win {{ border-color: #2a8a3e; }} .verdict.loss {{ border-color: #c0392b; }}
 .table-wrap {{ overflow-x: auto; max-width: 100%; margin: .5em 0; }}
 table {{ border-collapse: collapse; font-size: .9em; }}
 th, td {{ border: 1px solid #ccc; padding: .25em .6em; text-align: left; }}

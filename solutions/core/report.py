@@ -29,7 +29,7 @@ class Section:
     table:   {"columns": [...], "rows": [[...], ...]}
     plot:    {"plot": "confusion_matrix" | "lines" | "bars" | "histogram", ...plot data}
     images:  {"images": [{"png": base64 PNG, "caption": str}]}
-    text:    {"text": str}
+    text:    {"text": str}, with "outcome" for a verdict (its sentence is shown first, emphasised)
     highlighted_text: {"items": [{"caption": str, "tokens": [str], "weights": [float in -1..1]}]}
     """
 
@@ -45,6 +45,82 @@ class Section:
             raise ValueError(f"Plot must be one of {PLOT_KINDS}. Received: plot={self.data.get('plot')!r}.")
 
 
+WIN, UNDECIDED, LOSS = "a clear win", "not yet a clear win", "the baseline is better"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The network against the best baseline of the same split on the primary metric.
+
+    `difference` is the network's value minus the baseline's, `low` and `high`
+    its paired bootstrap interval (the same resamples of the test set for both).
+    """
+
+    metric: str
+    baseline: str
+    value: float
+    baseline_value: float
+    difference: float
+    low: float
+    high: float
+    confidence: float = 0.95
+    higher_is_better: bool = True
+    n_resamples: int = 1000
+    n_baselines: int = 1
+
+    @property
+    def outcome(self) -> str:
+        """WIN when the whole interval is on the better side of 0, LOSS when on the worse side, else UNDECIDED.
+
+        >>> Verdict("auc", "b", .9, .8, .1, .05, .15).outcome, Verdict("cost", "b", 1, 2, -1, -1.5, -.5, higher_is_better=False).outcome
+        ('a clear win', 'a clear win')
+        """
+        sign = 1 if self.higher_is_better else -1
+        low, high = sorted((sign * self.low, sign * self.high))
+        if not (np.isfinite(low) and np.isfinite(high)):
+            return UNDECIDED
+        return WIN if low > 0 else LOSS if high < 0 else UNDECIDED
+
+    def sentence(self) -> str:
+        """The verdict in words, e.g. "0.031 above logistic regression, 95% interval [0.012, 0.050]: a clear win".
+
+        >>> Verdict("cost", "refuse everyone", 10.0, 12.5, -2.5, -3.25, -1.5, higher_is_better=False).sentence()
+        '2.500 below refuse everyone (lower cost is better), 95% interval [-3.250, -1.500]: a clear win'
+        """
+        if not np.isfinite(self.difference):
+            return f"{self.metric} is undefined for this model on this split, so it cannot be compared with {self.baseline}"
+        decimals = _verdict_decimals(self.difference, self.low, self.high)
+        size = f"{abs(self.difference):,.{decimals}f}"
+        if float(size.replace(",", "")) == 0:
+            where = f"level with {self.baseline}"
+        else:
+            where = f"{size} {'above' if self.difference > 0 else 'below'} {self.baseline}"
+        direction = "" if self.higher_is_better else f" (lower {self.metric} is better)"
+        if np.isfinite(self.low) and np.isfinite(self.high):
+            interval = (f"{self.confidence:.0%} interval [{_signed(self.low, decimals)}, {_signed(self.high, decimals)}]")
+        else:
+            interval = "no interval (the metric is undefined on every resample)"
+        return f"{where}{direction}, {interval}: {self.outcome}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "outcome": self.outcome, "text": self.sentence()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Verdict":
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+def _verdict_decimals(*values: float) -> int:
+    """Three decimals for differences under 10 in size, fewer for larger ones (costs): 2, 1, then 0."""
+    size = max((abs(v) for v in values if np.isfinite(v)), default=0.0)
+    return 3 if size < 10 else 2 if size < 100 else 1 if size < 1000 else 0
+
+
+def _signed(value: float, decimals: int) -> str:
+    text = f"{value:,.{decimals}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text  # no "-0.000"
+
+
 @dataclass
 class Report:
     """An evaluation report: headline metric, all metrics, and ordered sections."""
@@ -55,6 +131,7 @@ class Report:
     metrics: dict[str, dict[str, float]]
     sections: list[Section] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
+    verdict: Verdict | None = None  # the network against the best baseline; None without a baseline
     # Written beside the report, never into report.json: per-example predictions (a DataFrame) and
     # extra JSON files the metrics came from (name -> JSON value).
     predictions: Any = field(default=None, repr=False, compare=False)
@@ -72,7 +149,8 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         return _jsonable({"solution": self.solution, "title": self.title, "primary_metric": self.primary_metric,
-                          "metrics": self.metrics, "sections": [asdict(s) for s in self.sections], "info": self.info})
+                          "metrics": self.metrics, "sections": [asdict(s) for s in self.sections], "info": self.info,
+                          "verdict": None if self.verdict is None else self.verdict.to_dict()})
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=1, allow_nan=True)
@@ -87,6 +165,7 @@ class Report:
             metrics=data["metrics"],
             sections=sections,
             info=data.get("info", {}),
+            verdict=Verdict.from_dict(data["verdict"]) if data.get("verdict") else None,  # reports before verdicts have none
         )
 
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from solutions.core import metrics as M
 from solutions.core.report import histogram_section, lines_section, metric_entry, table_section
+from solutions.core.evaluation import Comparison
 from solutions.core.solution import Evaluation
 from solutions.core.splits import Split
 from solutions.tables.columns import categorical_text, feature_names
@@ -75,7 +76,9 @@ def evaluate_credit(solution, split: Split, p: np.ndarray, train: Split | None, 
     predictions = pd.DataFrame({"id": split.ids, "true": [schema["class_names"][i] for i in y], "probability_bad": p,
                                 "score": np.round(points, 1), "band": solution.bands(points),
                                 "decision": np.where(p < threshold, "approve", "refuse")})
-    return Evaluation(metrics=metrics, sections=sections, primary_metric="auc", baselines=baselines, predictions=predictions)
+    # "refuse everyone" ranks no one, so it has no AUC: the verdict compares the scorecard and boosting baselines.
+    return Evaluation(metrics=metrics, sections=sections, primary_metric="auc", baselines=baselines, predictions=predictions,
+                      comparison=Comparison(M.roc_auc, y, p, baseline_p, seed=recipe.seed))
 
 
 def _decision_section(rule: str, y, p, threshold, costs):

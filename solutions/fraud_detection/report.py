@@ -11,6 +11,7 @@ from solutions.core import metrics as M
 from solutions.core.report import (
     confusion_matrix_section, histogram_section, lines_section, metric_entry, table_section,
 )
+from solutions.core.evaluation import Comparison
 from solutions.core.solution import Evaluation
 from solutions.core.splits import Split
 from solutions.tables.baselines import gradient_boosting_scores, logistic_regression_scores
@@ -83,7 +84,7 @@ def evaluate_fraud(solution, split: Split, scores: np.ndarray, train: Split | No
         sections.append(table_section("Training notes", ["what", "value"], [[k, v] for k, v in notes.items()]))
     predictions = pd.DataFrame({"id": split.ids, "true": [names[i] for i in y], "score": scores, "flag": flagged.astype(int)})
     return Evaluation(metrics=metrics, sections=sections, primary_metric="auprc", baselines=baselines,
-                      predictions=predictions)
+                      predictions=predictions, comparison=Comparison(average_precision, y, scores, baseline_scores, seed=recipe.seed))
 
 
 def _decision_section(decision, test, recipe, positives: int, n: int):

@@ -10,6 +10,7 @@ from solutions.core.explain import grad_cam, overlay_heatmap
 from solutions.core.report import (
     confusion_matrix_section, images_section, metric_entry, table_section,
 )
+from solutions.core.evaluation import Comparison
 from solutions.core.solution import Evaluation
 from solutions.core.splits import Split
 from solutions.imaging.baseline import logistic_regression_baseline
@@ -39,13 +40,14 @@ def evaluate_image_classifier(model, split: Split, probabilities: np.ndarray, tr
     n = len(class_names)
     y, predicted = split.y, probabilities.argmax(axis=1)
     metrics = classification_metrics(y, probabilities, n, top_k, seed)
-    baselines = {}
+    baselines, baseline_predictions = {}, {}
     if train is not None:
         majority = M.majority_class_predictions(train.y, len(y))
         baselines["majority class"] = {"accuracy": metric_entry(M.accuracy(y, majority)),
                                        "macro_f1": metric_entry(M.macro_f1(y, majority, n))}
         lr = logistic_regression_baseline(train.x, train.y, split.x, seed)
         baselines["logistic regression (16x16 pixels)"] = classification_metrics(y, lr, n, top_k, seed)
+        baseline_predictions = {"majority class": majority, "logistic regression (16x16 pixels)": lr.argmax(axis=1)}
     per_class = M.per_class_scores(y, predicted, class_names)
     sections = [
         table_section("Per-class scores", ["class", "precision", "recall", "f1", "support"],
@@ -70,4 +72,4 @@ def evaluate_image_classifier(model, split: Split, probabilities: np.ndarray, tr
     for j, name in enumerate(class_names):
         predictions[f"p_{name}"] = probabilities[:, j]
     return Evaluation(metrics=metrics, sections=sections, primary_metric="accuracy", baselines=baselines,
-                      predictions=predictions)
+                      predictions=predictions, comparison=Comparison(M.accuracy, y, predicted, baseline_predictions, seed=seed))

@@ -22,6 +22,7 @@ from solutions.imaging.baseline import logistic_regression_baseline
 from solutions.core.report import (
     Section, confusion_matrix_section, images_section, lines_section, metric_entry, table_section, text_section,
 )
+from solutions.core.evaluation import Comparison
 from solutions.core.solution import Evaluation
 from solutions.core.splits import Split
 from solutions.medical_imaging.metrics import binary_calibration_error, macro_roc_auc, operating_threshold, sensitivity, specificity
@@ -130,7 +131,10 @@ def evaluate_medical_classifier(model, split: Split, scores: np.ndarray, train: 
     """The full evaluation of a medical classifier on `split` at its operating point (see the module docstring)."""
     task = Task.from_schema(schema, decision)
     metrics = task_metrics(task, split.y, scores, seed)
-    baselines = _baselines(task, split, train, seed) if train is not None else {}
+    baselines, baseline_scores = _baselines(task, split, train, seed) if train is not None else ({}, {})
+    truths, columns = task.binary_view(split.y, scores)
+    comparison = Comparison(macro_roc_auc, truths, columns, {name: task.binary_view(split.y, values)[1]
+                                                             for name, values in baseline_scores.items()}, seed=seed)
     sections = [
         _operating_point_section(task, decision),
         _per_class_section(task, split.y, scores, seed),
@@ -143,7 +147,7 @@ def evaluate_medical_classifier(model, split: Split, scores: np.ndarray, train: 
     sections.append(text_section("Patient-level split", context["group_check"]))
     sections.append(_model_card(task, schema, metrics, context))
     return Evaluation(metrics=metrics, sections=sections, primary_metric="auc", baselines=baselines,
-                      predictions=prediction_frame(task, split, scores))
+                      predictions=prediction_frame(task, split, scores), comparison=comparison)
 
 
 def prediction_frame(task: Task, split: Split, scores: np.ndarray):
@@ -323,8 +327,10 @@ def _model_card(task: Task, schema: dict[str, Any], metrics: dict[str, dict[str,
 
 
 # ------------------------------------------------------------------ baselines
-def _baselines(task: Task, split: Split, train: Split, seed: int) -> dict[str, dict[str, dict[str, float]]]:
-    """Majority class (prior probabilities) and logistic regression on 16x16 pixels, trained on the same split."""
+def _baselines(task: Task, split: Split, train: Split, seed: int) -> tuple[dict[str, dict[str, dict[str, float]]],
+                                                                           dict[str, np.ndarray]]:
+    """Majority class (prior probabilities) and logistic regression on 16x16 pixels, trained on the same split:
+    their metrics, and their (N, K) scores of the test images."""
     n = len(split.y)
     if task.kind == "multilabel":
         prior = np.tile(np.asarray(train.y, dtype=float).mean(axis=0), (n, 1))
@@ -335,5 +341,6 @@ def _baselines(task: Task, split: Split, train: Split, seed: int) -> dict[str, d
         logistic = np.pad(logistic, ((0, 0), (0, len(task.class_names) - logistic.shape[1])))
     # No validation-chosen thresholds exist for the baselines, so they are compared on the threshold-free metrics.
     keep = ("auc", "accuracy", "expected_calibration_error")
-    return {name: {k: v for k, v in task_metrics(task, split.y, scores, seed, intervals=False).items() if k in keep}
-            for name, scores in (("majority class", prior), ("logistic regression (16x16 pixels)", logistic))}
+    scores = {"majority class": prior, "logistic regression (16x16 pixels)": logistic}
+    return ({name: {k: v for k, v in task_metrics(task, split.y, values, seed, intervals=False).items() if k in keep}
+             for name, values in scores.items()}, scores)

@@ -129,6 +129,28 @@ def accumulate_ap(result: COCOResult, images: np.ndarray) -> np.ndarray:
     return np.mean(aps, axis=0) if aps else np.full(n_iou, np.nan)
 
 
+def image_matches(result: COCOResult) -> np.ndarray:
+    """Per test image, its matches of every class (an object array of tuples, one per image): the
+    per-example scores of a detector that the paired verdict resamples image by image."""
+    n = len(result.per_image[0]) if result.per_image else 0
+    matches = np.empty(n, dtype=object)
+    for i in range(n):
+        matches[i] = tuple(row[i] for row in result.per_image)
+    return matches
+
+
+def map_over_images(result: COCOResult):
+    """mAP@[.5:.95] as a function `metric(images, matches)` of per-image matches (`image_matches` of any
+    result with `result`'s IoU and recall thresholds), re-accumulated as `accumulate_ap` does; `images`
+    (the images' positions) only keeps the metric's (truths, scores) form."""
+    def metric(images: np.ndarray, matches: np.ndarray) -> float:
+        rows = [list(row) for row in zip(*matches)] if len(matches) else [[] for _ in result.per_image]
+        view = COCOResult(stats={}, precision=result.precision, recall_thresholds=result.recall_thresholds,
+                          iou_thresholds=result.iou_thresholds, per_image=rows)
+        return float(np.mean(accumulate_ap(view, np.arange(len(matches)))))
+    return metric
+
+
 def bootstrap_map(result: COCOResult, n_resamples: int = 1000, confidence: float = 0.95,
                   seed: int = 0) -> dict[str, Interval]:
     """Percentile bootstrap intervals of mAP@[.5:.95] and mAP@.5, resampling test images with replacement.

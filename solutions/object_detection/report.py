@@ -9,12 +9,15 @@ from typing import Any
 import numpy as np
 
 from solutions.core.report import images_section, lines_section, metric_entry, table_section
+from solutions.core.evaluation import Comparison
 from solutions.core.solution import Evaluation
 from solutions.core.splits import Split
 from solutions.object_detection.baseline import fit_class_mean_boxes, predict_class_mean_boxes
 from solutions.object_detection.coco import coco_ground_truth, coco_results
 from solutions.object_detection.drawing import draw_boxes
-from solutions.object_detection.evaluation import COCOResult, bootstrap_map, coco_evaluate, counts_at_threshold
+from solutions.object_detection.evaluation import (
+    COCOResult, bootstrap_map, coco_evaluate, counts_at_threshold, image_matches, map_over_images,
+)
 
 SIZE_LIMITS = (("small", 0, 32 ** 2), ("medium", 32 ** 2, 96 ** 2), ("large", 96 ** 2, float("inf")))
 DRAWN_SIDE = 480
@@ -72,11 +75,14 @@ def evaluate_detector(split: Split, detections: np.ndarray, train: Split | None,
     results = coco_results(image_ids, found)
     result = coco_evaluate(truth, results)
     metrics = coco_metrics(result, seed)
-    baselines = {}
+    baselines, baseline_matches = {}, {}
     if train is not None:
         prior = fit_class_mean_boxes(train, len(class_names))
         baseline = coco_evaluate(truth, coco_results(image_ids, predict_class_mean_boxes(prior, split)))
         baselines["class-mean box"] = coco_metrics(baseline, None)
+        baseline_matches["class-mean box"] = image_matches(baseline)
+    # mAP is computed over images, so the verdict resamples images (as the headline interval does)
+    comparison = Comparison(map_over_images(result), np.arange(len(split)), image_matches(result), baseline_matches, seed=seed)
     sections = [
         per_class_section(result, class_names, split, score_threshold),
         pr_curve_section(result, class_names),
@@ -89,7 +95,7 @@ def evaluate_detector(split: Split, detections: np.ndarray, train: Split | None,
             for i, image_found in enumerate(found) for d in image_found]
     predictions = pd.DataFrame(rows, columns=["image", "class", "score", "x1", "y1", "x2", "y2"])
     evaluation = Evaluation(metrics=metrics, sections=sections, primary_metric="mAP50-95", baselines=baselines,
-                            predictions=predictions)
+                            predictions=predictions, comparison=comparison)
     for entry in results:
         entry["file_name"] = str(split.ids[entry["image_id"] - 1])
     for image, image_id in zip(truth["images"], split.ids):

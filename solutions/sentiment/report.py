@@ -12,6 +12,7 @@ from solutions.core import metrics as M
 from solutions.core.report import (
     Section, confusion_matrix_section, highlighted_text_section, lines_section, metric_entry, table_section,
 )
+from solutions.core.evaluation import Comparison
 from solutions.core.solution import Evaluation
 from solutions.core.splits import Split
 from solutions.core.wording import plural
@@ -42,7 +43,7 @@ def evaluate_sentiment(split: Split, probabilities: np.ndarray, train: Split | N
     n = len(class_names)
     y, predicted = split.y, probabilities.argmax(axis=1)
     metrics = classification_metrics(y, probabilities, n, seed)
-    baseline_metrics = {}
+    baseline_metrics, baseline_predictions = {}, {}
     if train is not None:
         majority = M.majority_class_predictions(train.y, len(y))
         baseline_metrics["majority class"] = {"accuracy": metric_entry(M.accuracy(y, majority)),
@@ -52,6 +53,8 @@ def evaluate_sentiment(split: Split, probabilities: np.ndarray, train: Split | N
         vader_index = _sample(train.y, VADER_MAX_TRAIN, seed)
         vader = baselines.vader_logistic_regression(train.x[vader_index], train.y[vader_index], split.x, n, seed)
         baseline_metrics["VADER lexicon + logistic regression"] = classification_metrics(y, vader, n, seed)
+        baseline_predictions = {"majority class": majority, "TF-IDF + logistic regression": tfidf.argmax(axis=1),
+                                "VADER lexicon + logistic regression": vader.argmax(axis=1)}
     per_class = M.per_class_scores(y, predicted, class_names)
     sections = [
         table_section("Per-class scores", ["class", "precision", "recall", "f1", "support"],
@@ -68,7 +71,7 @@ def evaluate_sentiment(split: Split, probabilities: np.ndarray, train: Split | N
     for j, name in enumerate(class_names):
         predictions[f"p_{name}"] = probabilities[:, j]
     return Evaluation(metrics=metrics, sections=sections, primary_metric="accuracy", baselines=baseline_metrics,
-                      predictions=predictions)
+                      predictions=predictions, comparison=Comparison(M.accuracy, y, predicted, baseline_predictions, seed=seed))
 
 
 def _sample(y: np.ndarray, limit: int, seed: int) -> np.ndarray:

@@ -43,6 +43,22 @@ def test_evaluate_on_other_data_writes_a_fresh_report(folder_run, tmp_path, caps
     assert main(["--json", "evaluate", str(folder_run), "--data", "shapes"]) == 0
     report_dir = folder_run / "evaluations" / "shapes"
     assert (report_dir / "report.html").is_file() and (report_dir / "metrics.json").is_file()
+    verdict = __import__("json").loads((report_dir / "report.json").read_text())["sections"][0]
+    assert verdict["title"] == "Verdict" and verdict["data"]["text"].startswith("No baseline was fitted")
+
+
+def test_the_training_report_opens_with_the_verdict_against_the_best_baseline(folder_run):
+    report = __import__("json").loads((folder_run / "report.json").read_text())
+    names = ("majority class", "logistic regression (16x16 pixels)")
+    best = max(names, key=lambda n: report["metrics"][f"baseline/{n}/accuracy"]["value"])
+    assert report["sections"][0]["title"] == f"Verdict against {best}" and report["verdict"]["baseline"] == best
+    assert report["verdict"]["text"] + "." == report["sections"][0]["data"]["text"]
+    markdown = (folder_run / "report.md").read_text()
+    assert f"## Verdict against {best}" in markdown
+    (folder_run / "report.md").unlink()
+    assert main(["--quiet", "report", str(folder_run)]) == 0  # re-rendered from report.json alone
+    assert (folder_run / "report.md").read_text() == markdown
+    assert __import__("json").loads((folder_run / "metrics.json").read_text())["verdict"]["baseline"] == best
 
 
 def test_evaluate_with_an_unknown_label_exits_2(folder_run, shapes_folder, tmp_path, capsys):

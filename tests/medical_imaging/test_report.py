@@ -7,6 +7,7 @@ import pytest
 
 from solutions.core.config import make_recipe
 from solutions.core.decision import Decision
+from solutions.core.evaluation import verdict
 from solutions.core.splits import Split
 from solutions.medical_imaging.model import build_medical_classifier
 from solutions.medical_imaging.recipe import MedicalImagingRecipe
@@ -78,4 +79,8 @@ def test_report_explains_each_outcome_and_carries_a_model_card():
     assert sections["Confusion matrix at the operating point"].data["labels"] == ["normal", "pneumonia"]
     assert set(evaluation.baselines) == {"majority class", "logistic regression (16x16 pixels)"}
     assert evaluation.baselines["majority class"]["auc"]["value"] == 0.5
+    found = verdict(evaluation.comparison, "auc")
+    best = max(evaluation.baselines, key=lambda n: evaluation.baselines[n]["auc"]["value"])
+    assert found.baseline == best and found.baseline_value == pytest.approx(evaluation.baselines[best]["auc"]["value"])
+    assert found.value == pytest.approx(evaluation.metrics["auc"]["value"])
     assert list(evaluation.predictions.columns) == ["id", "patient", "true", "predicted", "p_normal", "p_pneumonia"]

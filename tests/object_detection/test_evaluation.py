@@ -54,3 +54,22 @@ def test_no_detections_at_all_scores_zero():
     truth, _, _, _ = random_case(seed=3)
     result = coco_evaluate(truth, [])
     assert result.stats["mAP50-95"] == 0.0 and result.class_ap(0) == 0.0
+
+
+def test_the_verdict_resamples_images_for_the_detector_and_the_baseline_alike():
+    from solutions.core.metrics import paired_difference
+    from solutions.object_detection.evaluation import image_matches, map_over_images
+
+    truth, results, boxes, classes = random_case(seed=2, n_images=30)
+    noisy = coco_evaluate(truth, results)
+    perfect = coco_evaluate(truth, coco_results(list(range(1, 31)), [np.column_stack([b, np.ones(len(b)), c])
+                                                                     for b, c in zip(boxes, classes)]))
+    metric, images = map_over_images(noisy), np.arange(30)
+    assert np.isclose(metric(images, image_matches(noisy)), noisy.stats["mAP50-95"], atol=1e-12)
+    assert np.isclose(metric(images, image_matches(perfect)), 1.0)
+    same = paired_difference(metric, images, image_matches(noisy), image_matches(noisy), n_resamples=50)
+    assert (same.value, same.low, same.high) == (0.0, 0.0, 0.0)
+    better = paired_difference(metric, images, image_matches(perfect), image_matches(noisy), n_resamples=200, seed=4)
+    assert np.isclose(better.value, 1.0 - noisy.stats["mAP50-95"]) and 0 < better.low <= better.value <= better.high
+    alone = bootstrap_map(noisy, n_resamples=200, seed=4)["mAP50-95"]  # the same images drawn: the perfect one scores 1
+    assert np.isclose(better.low, 1 - alone.high) and np.isclose(better.high, 1 - alone.low)

@@ -22,6 +22,11 @@ def test_quick_recipe_learns_to_find_the_shapes(trained):
     assert report.metrics["mAP50"]["value"] > 0.3
     assert report.metrics["mAP50"]["value"] > 5 * report.metrics["baseline/class-mean box/mAP50"]["value"]
     assert report.metrics["mAP50-95"]["low"] <= report.metrics["mAP50-95"]["value"] <= report.metrics["mAP50-95"]["high"]
+    verdict = report.verdict  # images resampled: the same images for the detector and the baseline
+    assert report.sections[0].title == "Verdict against class-mean box" and verdict.baseline == "class-mean box"
+    assert verdict.value == pytest.approx(report.metrics["mAP50-95"]["value"], abs=1e-9)
+    assert verdict.baseline_value == pytest.approx(report.metrics["baseline/class-mean box/mAP50-95"]["value"], abs=1e-9)
+    assert verdict.low <= verdict.difference <= verdict.high
 
 
 def test_report_has_per_class_ap_pr_curves_sizes_and_drawn_images(trained):

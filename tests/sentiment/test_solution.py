@@ -37,6 +37,11 @@ def test_run_saves_the_normalisation_and_a_complete_report(run):
     assert {"accuracy", "macro_f1", "baseline/TF-IDF + logistic regression/accuracy",
             "baseline/VADER lexicon + logistic regression/accuracy", "baseline/majority class/accuracy"} <= set(report["metrics"])
     titles = [s["title"] for s in report["sections"]]
+    names = ("majority class", "TF-IDF + logistic regression", "VADER lexicon + logistic regression")
+    best = max(names, key=lambda n: report["metrics"][f"baseline/{n}/accuracy"]["value"])
+    assert titles[0] == f"Verdict against {best}" and report["verdict"]["baseline"] == best
+    assert f"above {best}" in report["verdict"]["text"] or f"below {best}" in report["verdict"]["text"] or \
+        f"level with {best}" in report["verdict"]["text"]
     for title in ("Per-class scores", "Confusion matrix", "Calibration (reliability diagram)", "Most confident mistakes",
                   "Token attributions"):
         assert title in titles
