@@ -148,7 +148,7 @@ def test_global_flags_are_accepted_after_the_command(capsys):
     code, out, _ = run_cli(capsys, "list", "--json")
     listed = json.loads(out)
     assert code == 0 and listed["fraud_detection"]["has_threshold"] is True
-    assert listed["sentiment"]["accepts"] == ["files", "texts"] and listed["credit_scoring"]["export_formats"] == []
+    assert listed["sentiment"]["accepts"] == ["files", "texts"] and listed["object_detection"]["export_formats"] == ["saved_model", "onnx"]
     code, out, _ = run_cli(capsys, "--json", "list", "--quiet")  # a flag before the command survives the subcommand
     assert code == 0 and "image_classification" in json.loads(out)
 

@@ -3,7 +3,10 @@
 Its decision (`choose_decision`, after training) calibrates the probabilities on
 the validation applicants, fixes the scorecard's bands from the training
 applicants' scores and chooses the approval threshold by the recipe's rule; all
-three are stored in decision.json beside the model.
+three are stored in decision.json beside the model. An export (`ksol export`)
+holds the network alone: its score is the probability of default before
+calibration, to which decision.json's calibration, bands and threshold apply
+as in `predict_record`.
 """
 
 from __future__ import annotations

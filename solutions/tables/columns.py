@@ -11,6 +11,8 @@ the Keras side (preprocessing layers inside the model) in `solutions.tables.mode
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +24,8 @@ from solutions.core.layout import listed_names
 from solutions.core.wording import plural
 
 MISSING_TOKEN = "(missing)"
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # about 3.4e38: beyond it a number becomes inf inside the model
+_log = logging.getLogger(__name__)  # warnings: one line each on stderr (logging's last-resort handler)
 MIN_ROWS_FOR_IDENTIFIER = 20
 TEXT_IN_NUMBERS_SHARE = 0.9
 
@@ -52,7 +56,9 @@ class TableLayout:
     """What each column of a table is: label, identifiers, time, numeric or categorical features.
 
     `notes` says what was decided without being asked (an identifier found
-    because its values are unique per row, a column ignored).
+    because its values are unique per row, a column ignored, a column left
+    out because it is entirely missing or a single value: those are also in
+    `dropped`, with why).
     """
 
     label: str | None
@@ -61,6 +67,7 @@ class TableLayout:
     numeric: tuple[str, ...]
     categorical: tuple[str, ...]
     notes: tuple[str, ...] = ()
+    dropped: tuple[tuple[str, str], ...] = ()  # (column, why): left out of the features, nothing to learn
 
     @property
     def features(self) -> tuple[str, ...]:
@@ -75,7 +82,10 @@ def infer_layout(frame, *, label: str | None, ids: tuple[str, ...] = (), time: s
     row and look like keys (text, or whole numbers forming a run like 1..n).
     Numeric columns are those pandas reads as numbers; text columns are
     categorical, except a text column that is mostly numbers, which is an
-    error naming it. A column that is entirely missing is an error.
+    error naming it. A column that is entirely missing, and a numeric column
+    with a single value and no missing cell, carry nothing to learn: they are
+    left out of the features, each with a note and a warning naming it (see
+    `unusable_columns`); none left is an error.
 
     >>> import pandas as pd
     >>> frame = pd.DataFrame({"ref": [f"r{i}" for i in range(30)], "amount": [2.5 * i for i in range(30)], "kind": ["a", "b"] * 15})
@@ -95,13 +105,9 @@ def infer_layout(frame, *, label: str | None, ids: tuple[str, ...] = (), time: s
     notes = [f"{c}: ignored (recipe ignore_columns)" for c in ignore]
     found_ids = list(ids)
     numeric, categorical_found = [], []
-    empty = [c for c in columns if c not in taken and frame[c].isna().all()]
-    if empty:
-        raise DataError(f"{where}: column{'s' if len(empty) > 1 else ''} {', '.join(map(repr, empty))} "
-                        f"{'are' if len(empty) > 1 else 'is'} entirely missing. Drop {'them' if len(empty) > 1 else 'it'} "
-                        "from the table or list them in the recipe's ignore_columns.")
+    unusable = unusable_columns(frame, [c for c in columns if c not in taken], categorical)
     for column in columns:
-        if column in taken:
+        if column in taken or column in unusable:
             continue
         values = frame[column]
         if _looks_like_identifier(column, values):
@@ -115,11 +121,62 @@ def infer_layout(frame, *, label: str | None, ids: tuple[str, ...] = (), time: s
         else:
             check_not_numbers_with_text(values, column, where)
             categorical_found.append(column)
-    if not numeric and not categorical_found:
-        raise DataError(f"{where} has no feature columns left after the label, identifier and time columns "
-                        f"(columns: {listed_names(columns)}).")
-    return TableLayout(label=label, ids=tuple(found_ids), time=time, numeric=tuple(numeric),
-                       categorical=tuple(categorical_found), notes=tuple(notes))
+    layout = TableLayout(label=label, ids=tuple(found_ids), time=time, numeric=tuple(numeric),
+                         categorical=tuple(categorical_found), notes=tuple(notes))
+    return without_columns(layout, unusable, where, columns)
+
+
+def unusable_columns(frame, columns, categorical=(), part: str = "the data") -> dict[str, str]:
+    """The columns of `frame` with nothing to learn from, each with why: entirely missing, or (a column of
+    numbers, not one of the `categorical` ones) the same value in every row. A single value beside missing
+    cells is kept: its missing indicator carries the signal; so is an infinite one, for the range check
+    to name. `part` ends the reasons ("the data", "the training split").
+
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"flat": [7, 7, 7], "blank": [None] * 3, "flag": [1, None, 1], "x": [1, 2, 3]})
+    >>> unusable_columns(frame, frame.columns)
+    {'flat': 'has the same value (7) in every row of the data', 'blank': 'is entirely missing in the data'}
+    """
+    import pandas as pd
+
+    found = {}
+    for column in columns:
+        values = frame[column]
+        if values.isna().all():
+            found[str(column)] = f"is entirely missing in {part}"
+            continue
+        is_number = pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)
+        if is_number and column not in categorical and not values.isna().any():
+            distinct = values.unique()
+            if len(distinct) == 1 and np.isfinite(float(distinct[0])):
+                found[str(column)] = f"has the same value ({_number_text(distinct[0])}) in every row of {part}"
+    return found
+
+
+def _number_text(value) -> str:
+    value = float(value)
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else f"{value:g}"
+
+
+def without_columns(layout: TableLayout, unusable: dict[str, str], where: str,
+                    columns: list[str] | None = None) -> TableLayout:
+    """`layout` without the `unusable` features (column -> why, from `unusable_columns`), each noted and
+    warned about (one line on stderr); a DataError naming them when no feature is left."""
+    numeric = tuple(c for c in layout.numeric if c not in unusable)
+    categorical = tuple(c for c in layout.categorical if c not in unusable)
+    if not numeric and not categorical:
+        shown = f"columns: {listed_names(columns)}" if columns is not None else f"features: {listed_names(layout.features)}"
+        dropped = "; ".join(f"{c!r} {why}" for c, why in unusable.items())
+        raise DataError(f"{where} has no feature columns left after the label, identifier and time columns ({shown})"
+                        + (f". Left out as they carry nothing to learn: {dropped}. Add columns whose values vary"
+                           if dropped else "") + ".")
+    notes = list(layout.notes)
+    for column, why in unusable.items():
+        notes.append(f"{column} {why}: left out of the features (nothing to learn, ignored at prediction)")
+        _log.warning(f"ksol: warning: {where}: column {column!r} {why}, so it is not used as a feature "
+                     "(noted in the report's Data section).")
+    return dataclasses.replace(layout, numeric=numeric, categorical=categorical, notes=tuple(notes),
+                               dropped=layout.dropped + tuple(unusable.items()))
 
 
 def _looks_like_identifier(name: str, values) -> bool:
@@ -226,7 +283,7 @@ def binary_labels(values, positive: Any | None, column: str, where: str) -> tupl
 
 
 # ------------------------------------------------------------------- schema
-def feature_schema(frame, layout: TableLayout, min_count: int = 1) -> dict[str, Any]:
+def feature_schema(frame, layout: TableLayout, min_count: int = 1, where: str = "The training split") -> dict[str, Any]:
     """What the model needs to know about the training rows, as JSON-ready values.
 
     Numeric columns: median (the fill for missing cells and the reference
@@ -234,6 +291,8 @@ def feature_schema(frame, layout: TableLayout, min_count: int = 1) -> dict[str, 
     missing (an indicator is added then). Categorical columns: the vocabulary
     seen in training at least `min_count` times (most frequent first; rarer
     values share the out-of-vocabulary bucket with unseen ones) and the mode.
+    `dropped_columns`: the columns left out of the features, with why. A
+    column spread so widely that its variance overflows float32 is a DataError.
     """
     numeric = []
     for column in layout.numeric:
@@ -241,6 +300,10 @@ def feature_schema(frame, layout: TableLayout, min_count: int = 1) -> dict[str, 
         present = values.dropna()
         median = float(present.median()) if len(present) else 0.0
         std = float(present.std(ddof=0)) if len(present) > 1 else 1.0
+        if not std <= math.sqrt(FLOAT32_MAX):  # also inf or NaN: Normalization keeps the variance in float32
+            raise DataError(f"{where}: numeric column {column!r} spreads too widely for the model's float32 "
+                            f"arithmetic (standard deviation {std:.3g}: its square, the variance, must stay below "
+                            f"{FLOAT32_MAX:.3g}). Rescale the column (divide it by 1e6, say) or take its logarithm.")
         numeric.append({"name": column, "median": median, "mean": float(present.mean()) if len(present) else 0.0,
                         "std": std if std > 1e-12 else 1.0, "missing": bool(values.isna().any()),
                         "min": float(present.min()) if len(present) else 0.0,
@@ -251,7 +314,8 @@ def feature_schema(frame, layout: TableLayout, min_count: int = 1) -> dict[str, 
         vocabulary = [str(v) for v, n in counts.items() if n >= min_count] or [str(counts.index[0])]
         categorical.append({"name": column, "vocabulary": vocabulary, "mode": vocabulary[0]})
     return {"label": layout.label, "ids": list(layout.ids), "time": layout.time,
-            "numeric": numeric, "categorical": categorical}
+            "numeric": numeric, "categorical": categorical,
+            "dropped_columns": [{"name": c, "why": why} for c, why in layout.dropped]}
 
 
 def reference_record(schema: dict[str, Any]) -> dict[str, Any]:

@@ -3,9 +3,13 @@
 `frame_to_inputs` and `record_to_inputs` give one (n, 1) array per feature
 column, in the types the model's preprocessing layers expect (float32 numbers
 with NaN for missing cells, categories as text with "(missing)"); a column the
-model needs but the rows lack, or text in a numeric column, is a DataError
-naming it. `take_inputs` selects rows of such inputs. The schema itself is made
-by `solutions.tables.columns.feature_schema`.
+model needs but the rows lack, text in a numeric column, or a number float32
+cannot hold (infinite, or |x| > 3.4e38: it would become inf in the model) is a
+DataError naming it. `check_numbers_in_range` names such numbers in training
+or evaluation data by row; `rows_in_range` sets the rows holding them apart as
+failures, so a prediction file is scored without them. `take_inputs` selects
+rows of such inputs. The schema itself is made by
+`solutions.tables.columns.feature_schema`.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import numpy as np
 from solutions.core.errors import DataError
 from solutions.core.layout import listed_names
 from solutions.core.wording import plural
-from solutions.tables.columns import MISSING_TOKEN, categorical_text, feature_names
+from solutions.tables.columns import FLOAT32_MAX, MISSING_TOKEN, categorical_text, feature_names
 
 SOURCE_ATTR = "ksol_source"  # DataFrame.attrs key: the file the rows were read from, for messages
 
@@ -27,10 +31,8 @@ def frame_to_inputs(frame, schema: dict[str, Any], where: str, missing: str = "i
     """Model inputs (one (n, 1) array per feature column) from a DataFrame, checked against the schema.
 
     A column the model needs but the rows lack is a DataError naming it; text
-    in a numeric column is a DataError naming the column and the values.
+    in a numeric column, or numbers float32 cannot hold, a DataError naming the column and the values.
     """
-    import pandas as pd
-
     needed = feature_names(schema)
     missing_columns = [c for c in needed if c not in frame.columns]
     if missing_columns:
@@ -38,16 +40,11 @@ def frame_to_inputs(frame, schema: dict[str, Any], where: str, missing: str = "i
     inputs: dict[str, np.ndarray] = {}
     for spec in schema["numeric"]:
         column = spec["name"]
-        values = frame[column]
-        if not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)):
-            parsed = pd.to_numeric(values.astype(object).where(values.notna(), None), errors="coerce")
-            bad = values.notna() & parsed.isna()
-            if bad.any():
-                shown = ", ".join(map(repr, values[bad].astype(str).unique()[:5]))
-                raise DataError(f"{where}: numeric column {column!r} holds text in {plural(int(bad.sum()), 'row')}, "
-                                f"for example {shown}. The model was trained on numbers there.")
-            values = parsed
-        inputs[column] = values.to_numpy(dtype=np.float32, na_value=np.nan).reshape(-1, 1)
+        values = numeric_values(frame[column], column, where)
+        bad = out_of_range(values)
+        if bad.any():
+            raise out_of_range_error(where, column, values, bad, [f"row {i + 1}" for i in np.flatnonzero(bad)[:5]])
+        inputs[column] = values.astype(np.float32).reshape(-1, 1)
     for spec in schema["categorical"]:
         inputs[spec["name"]] = categorical_text(frame[spec["name"]]).to_numpy(dtype=object).reshape(-1, 1)
     if missing == "error":
@@ -72,9 +69,14 @@ def record_to_inputs(record: dict[str, Any], schema: dict[str, Any], where: str 
         else:
             try:
                 number = float(value)
-            except (TypeError, ValueError):
-                raise DataError(f"{where}: numeric column {spec['name']!r} holds text {value!r}. "
-                                "The model was trained on numbers there.") from None
+            except (TypeError, ValueError, OverflowError):  # OverflowError: a JSON integer beyond float64
+                number = math.inf if isinstance(value, int) else None
+                if number is None:
+                    raise DataError(f"{where}: numeric column {spec['name']!r} holds text {value!r}. "
+                                    "The model was trained on numbers there.") from None
+            if abs(number) > FLOAT32_MAX:
+                raise DataError(f"{where}: numeric column {spec['name']!r} is {value!r}, which the model cannot take: "
+                                f"it computes in {RANGE_HINT}. Pass a finite number there, or null for a missing value.")
         inputs[spec["name"]] = np.asarray([[number]], dtype=np.float32)
     for spec in schema["categorical"]:
         value = record[spec["name"]]
@@ -88,6 +90,89 @@ def record_to_inputs(record: dict[str, Any], schema: dict[str, Any], where: str 
     if missing == "error":
         _reject_missing(inputs, schema, where)
     return inputs
+
+
+RANGE_HINT = f"float32, which holds finite numbers up to |x| = {FLOAT32_MAX:.3g}"
+
+
+def numeric_values(values, column: str, where: str) -> np.ndarray:
+    """A numeric column as float64 (NaN for missing cells); text that is not a number is a DataError naming it."""
+    import pandas as pd
+
+    if not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)):
+        parsed = pd.to_numeric(values.astype(object).where(values.notna(), None), errors="coerce")
+        bad = values.notna() & parsed.isna()
+        if bad.any():
+            shown = ", ".join(map(repr, values[bad].astype(str).unique()[:5]))
+            raise DataError(f"{where}: numeric column {column!r} holds text in {plural(int(bad.sum()), 'row')}, "
+                            f"for example {shown}. The model was trained on numbers there.")
+        values = parsed
+    return pd.Series(values).to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def out_of_range(values: np.ndarray) -> np.ndarray:
+    """True where a number is infinite or beyond float32's range (|x| > 3.4e38); NaN (missing) is not.
+
+    >>> out_of_range(np.array([1.0, np.inf, -1e39, np.nan, 3e38])).tolist()
+    [False, True, True, False, False]
+    """
+    return np.abs(np.asarray(values, dtype=np.float64)) > FLOAT32_MAX
+
+
+def _value_text(value: float) -> str:
+    return repr(float(value)) if math.isinf(value) else f"{value:.6g}"
+
+
+def out_of_range_error(where: str, column: str, values: np.ndarray, bad: np.ndarray, rows: list[str]) -> DataError:
+    """The error for numbers a float32 model cannot take, naming the column, how many rows, the first rows
+    (`rows`) and the first value."""
+    n = int(bad.sum())
+    first = float(values[np.flatnonzero(bad)[0]])
+    shown = ", ".join(rows[:5]) + (", ..." if n > 5 else "")
+    return DataError(f"{where}: numeric column {column!r} holds numbers the model cannot take in {plural(n, 'row')} "
+                     f"({shown}), the first {_value_text(first)}: it computes in {RANGE_HINT}. Fix or blank those "
+                     "cells (a blank cell is imputed), or drop those rows.")
+
+
+def check_numbers_in_range(frame, columns, ids, where: str) -> None:
+    """A DataError naming the first numeric column of `columns` with numbers a float32 model cannot take
+    (infinite, or |x| > 3.4e38), their count, their first rows (by `ids`, one per row of `frame`) and the
+    first value. Columns that are not numbers (text, checked later) or are not in `frame` pass."""
+    import pandas as pd
+
+    for column in columns:
+        if column not in frame.columns or not pd.api.types.is_numeric_dtype(frame[column]):
+            continue
+        values = frame[column].to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = out_of_range(values)
+        if bad.any():
+            raise out_of_range_error(where, column, values, bad, [str(i) for i in np.asarray(ids)[bad][:5]])
+
+
+def rows_in_range(frame, ids, schema: dict[str, Any], where: str):
+    """(the rows of `frame` whose numbers the model can take, their ids, failures): every other row
+    becomes one failure (its id, which column holds which number) instead of failing the whole input.
+    Text in a numeric column, or a missing column, is left to `frame_to_inputs` to name."""
+    ids = np.asarray(ids, dtype=object)
+    bad = np.zeros(len(frame), dtype=bool)
+    reasons = np.full(len(frame), "", dtype=object)
+    for spec in schema["numeric"]:
+        column = spec["name"]
+        if column not in frame.columns:
+            continue
+        try:
+            values = numeric_values(frame[column], column, where)
+        except DataError:
+            continue
+        hit = out_of_range(values) & ~bad
+        for i in np.flatnonzero(hit):
+            reasons[i] = (f"numeric column {column!r} is {_value_text(values[i])}, which the model cannot take "
+                          f"(it computes in {RANGE_HINT}): fix or blank the cell")
+        bad |= hit
+    if not bad.any():
+        return frame, ids.tolist(), ()
+    failures = tuple((str(i), str(r)) for i, r in zip(ids[bad], reasons[bad]))
+    return frame[~bad].reset_index(drop=True), ids[~bad].tolist(), failures
 
 
 def lacks_columns(where: str, missing: list[str], found: list[Any], needed: list[str]) -> DataError:

@@ -30,8 +30,9 @@ from solutions.core.layout import find_label_column
 from solutions.core.wording import plural
 from solutions.tables.columns import (
     binary_labels, check_missing, column_list, feature_schema, infer_layout, labels_as_text, time_value, time_values,
+    unusable_columns, without_columns,
 )
-from solutions.tables.inputs import SOURCE_ATTR, frame_to_inputs
+from solutions.tables.inputs import SOURCE_ATTR, check_numbers_in_range, frame_to_inputs, rows_in_range
 from solutions.tables.reading import iter_table_chunks, read_table_file
 
 
@@ -52,8 +53,9 @@ class TabularRecipe(Recipe):
     max_embedding_dim: the widest embedding of a categorical column.
     hidden_units: the MLP's layer widths; dropout: after each of them.
     network: "mlp" (hidden_units, dropout) or "tabm": one network imitating an ensemble of tabm_k MLPs
-      (BatchEnsemble adapters; tabm_blocks layers of tabm_width; see tables.tabm_network), optionally
-      with numeric_embedding="periodic" (each number through its own periodic embedding first).
+      (1 to 64, with members=1; BatchEnsemble adapters; tabm_blocks layers of tabm_width; see
+      tables.tabm_network), optionally with numeric_embedding="periodic" (each number through its own
+      periodic embedding first).
     members: how many independently initialised networks are trained side by side and averaged
       (their logits) into the saved model's one score; 1 is a single network. See
       tables.ensemble: small tables give very different networks from different seeds.
@@ -81,9 +83,10 @@ class TabularRecipe(Recipe):
                       "1 with network=tabm (TabM is already an ensemble of tabm_k members)", self.members)
         require_value(self.network == "tabm" or self.numeric_embedding == "none", "numeric_embedding",
                       '"none" unless network=tabm', self.numeric_embedding)
-        require_value(2 <= self.tabm_k <= 64, "tabm_k", "an integer from 2 to 64", self.tabm_k)
-        require_value(self.tabm_width >= 1 and self.tabm_blocks >= 1, "tabm_width and tabm_blocks", "integers >= 1",
-                      (self.tabm_width, self.tabm_blocks))
+        # tabm's own check is k >= 1 (k = 1: one member, TabM's blocks without the ensemble); 64 bounds the cost.
+        require_value(1 <= self.tabm_k <= 64, "tabm_k", "an integer from 1 to 64 (the number of TabM members)", self.tabm_k)
+        require_value(self.tabm_width >= 1, "tabm_width", "an integer >= 1 (the width of each TabM block)", self.tabm_width)
+        require_value(self.tabm_blocks >= 1, "tabm_blocks", "an integer >= 1 (the number of TabM blocks)", self.tabm_blocks)
         require_value(self.min_category_count >= 1, "min_category_count", "an integer >= 1", self.min_category_count)
         require_value(self.max_embedding_dim >= 2, "max_embedding_dim", "an integer >= 2", self.max_embedding_dim)
         require_value(len(self.hidden_units) >= 1 and min(self.hidden_units) >= 1, "hidden_units",
@@ -98,7 +101,9 @@ class TabularSolution(Solution):
     prediction_chunk_size: ClassVar[int] = 20_000
     min_examples_per_class: ClassVar[int] = 5
     accepts: ClassVar[frozenset[str]] = frozenset({"files", "rows"})
-    export_formats: ClassVar[tuple[str, ...]] = ()
+    # One named input per column (float32, or strings for categories); lookups export as ONNX CategoryMapper
+    # and LiteRT's built-in HASHTABLE ops (see core.exporting).
+    export_formats: ClassVar[tuple[str, ...]] = ("saved_model", "onnx", "litert")
     has_threshold: ClassVar[bool] = True
 
     # ------------------------------------------------------ domain hooks
@@ -154,7 +159,10 @@ class TabularSolution(Solution):
         if not present.all():
             frame, ids = frame[present].reset_index(drop=True), ids[present]
         if frame.empty:
-            raise DataError(f"{where} has no rows with a label in column {label!r}.")
+            raise DataError(f"{where} has no rows with a label in column {label!r}: it is missing in every "
+                            f"row ({plural(len(present), 'row')}). Fill in the labels, or name the label column with --label.")
+        check_numbers_in_range(frame, layout.numeric if schema is None else [c["name"] for c in schema["numeric"]],
+                               ids, where)
         found = self.make_labels(frame[label], label, source, recipe, schema)
         table: dict[str, Any] = {}
         if schema is None:
@@ -201,6 +209,12 @@ class TabularSolution(Solution):
                                 validation_fraction=recipe.validation_fraction, test_fraction=recipe.test_fraction,
                                 seed=recipe.seed, min_per_class=self.min_examples_per_class)
         splits = positive_last(splits, positive, negative)
+        unusable = unusable_columns(splits.train.x, layout.features, layout.categorical, "the training split")
+        if unusable:  # the same value, or none, in every training row (it varies only in the later splits, say)
+            kept = without_columns(layout, unusable, info["where"])
+            notes += kept.notes[len(layout.notes):]
+            info = {**info, "layout": kept, "missing": {c: n for c, n in info["missing"].items() if c not in unusable}}
+            splits = dataclasses.replace(splits, found=info)
         if info["missing"]:
             listed = ", ".join(f"{c} ({n})" for c, n in list(info["missing"].items())[:10])
             notes.append(f"missing values imputed (median or a '(missing)' category, with an indicator): {listed}")
@@ -247,13 +261,17 @@ class TabularSolution(Solution):
     def read_inputs(self, source: Any, schema: dict[str, Any], chunk_size: int) -> Iterator[InputChunk]:
         import pandas as pd
 
+        # Rows holding numbers float32 cannot (inf, |x| > 3.4e38) are failures, each named, not inputs.
         if isinstance(source, pd.DataFrame):
             for start in range(0, len(source), chunk_size):
                 chunk = source.iloc[start:start + chunk_size].reset_index(drop=True)
-                yield InputChunk(ids=self._chunk_ids(chunk, schema, "row", start).tolist(), x=chunk)
+                rows, ids, failures = rows_in_range(chunk, self._chunk_ids(chunk, schema, "row", start), schema, "the rows")
+                yield InputChunk(ids=ids, x=rows, failures=failures)
             return
         if isinstance(source, dict):
-            yield InputChunk(ids=self._chunk_ids(pd.DataFrame([source]), schema, "row", 0).tolist(), x=pd.DataFrame([source]))
+            row = pd.DataFrame([source])
+            rows, ids, failures = rows_in_range(row, self._chunk_ids(row, schema, "row", 0), schema, "the row")
+            yield InputChunk(ids=ids, x=rows, failures=failures)
             return
         from pathlib import Path
 
@@ -262,9 +280,10 @@ class TabularSolution(Solution):
         for path in map(Path, paths):
             start = 0
             for chunk in iter_table_chunks(path, chunk_size, string_columns=categorical):
-                rows = chunk.reset_index(drop=True)
+                rows, ids, failures = rows_in_range(chunk.reset_index(drop=True),
+                                                    self._chunk_ids(chunk, schema, path.name, start), schema, str(path))
                 rows.attrs[SOURCE_ATTR] = str(path)  # so a message about these rows names their file
-                yield InputChunk(ids=self._chunk_ids(chunk, schema, path.name, start).tolist(), x=rows)
+                yield InputChunk(ids=ids, x=rows, failures=failures)
                 start += len(chunk)
 
     def _chunk_ids(self, chunk, schema: dict[str, Any], prefix: str, start: int) -> np.ndarray:
@@ -282,17 +301,25 @@ class TabularSolution(Solution):
             return chunk.x[present].reset_index(drop=True).copy()
         return pd.DataFrame({"row": chunk.ids})
 
-    def example_inputs(self, schema: dict[str, Any], n: int = 4) -> dict[str, np.ndarray]:
-        from solutions.tables.columns import reference_record
-        from solutions.tables.inputs import record_to_inputs
+    def example_inputs(self, schema: dict[str, Any], n: int = 32) -> dict[str, np.ndarray]:
+        """`n` different rows as model inputs, for export checks: seeded numbers across each column's training
+        range (NaN in every 7th row of columns that had missing cells), and categories cycling through the
+        vocabulary, a value never seen in training and, with missing=impute, "(missing)"."""
+        from solutions.tables.columns import MISSING_TOKEN
 
-        one = record_to_inputs(reference_record(schema), schema)
-        return {k: np.repeat(v, n, axis=0) for k, v in one.items()}
-
-    def export_limits(self) -> str:
-        return ("Its model takes a dict of columns (strings included), which the single-input exporters do not handle. "
-                "Use model.keras directly (keras.saving.load_model with safe_mode=True, then "
-                "model({column: tf.constant([[value]]), ...})) or `ksol predict`.")
+        rng = np.random.default_rng(0)
+        inputs: dict[str, np.ndarray] = {}
+        for spec in schema["numeric"]:
+            low, high = spec.get("min", spec["median"] - spec["std"]), spec.get("max", spec["median"] + spec["std"])
+            values = rng.uniform(low, high, n).astype(np.float32)
+            if spec["missing"]:
+                values[::7] = np.nan
+            inputs[spec["name"]] = values.reshape(-1, 1)
+        extra = ["(a value never seen)"] + ([MISSING_TOKEN] if schema.get("missing_policy", "impute") == "impute" else [])
+        for j, spec in enumerate(schema["categorical"]):
+            values = [*spec["vocabulary"], *extra]
+            inputs[spec["name"]] = np.asarray([values[(i + j) % len(values)] for i in range(n)], dtype=object).reshape(-1, 1)
+        return inputs
 
     def custom_objects(self) -> dict[str, Any]:
         from solutions.tables import numeric_embeddings, tabm

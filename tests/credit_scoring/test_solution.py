@@ -31,6 +31,11 @@ def test_report_has_the_credit_risk_sections(run):
     assert {"gini", "ks", "brier", "cost_per_applicant", "baseline/refuse everyone/cost_per_applicant",
             "baseline/WOE scorecard (logistic regression)/auc", "baseline/HistGradientBoosting/ks"} <= set(report["metrics"])
     assert report["metrics"]["gini"]["value"] == pytest.approx(2 * report["metrics"]["auc"]["value"] - 1)
+    best = max(("WOE scorecard (logistic regression)", "HistGradientBoosting"),
+               key=lambda n: report["metrics"][f"baseline/{n}/auc"]["value"])  # "refuse everyone" has no AUC
+    assert report["sections"][0]["title"] == f"Verdict against {best}" and report["verdict"]["baseline"] == best
+    assert report["metrics"]["verdict/difference"]["value"] == pytest.approx(
+        report["metrics"]["auc"]["value"] - report["metrics"][f"baseline/{best}/auc"]["value"])
     titles = " | ".join(s["title"] for s in report["sections"])
     for part in ("KS plot", "Calibration curve", "Score bands", "Population stability index", "Metrics by housing",
                  "Reason codes for refused applicants", "Approval threshold"):
@@ -72,7 +77,8 @@ def test_prediction_file_without_a_needed_column_names_it(run, tmp_path, capsys)
 
 @pytest.mark.parametrize("edit, options, message", [
     (lambda f: f.assign(credit_risk=np.arange(len(f)) % 3), [], "has 3 values"),
-    (lambda f: f.assign(housing=np.nan), [], "'housing' is entirely missing"),
+    (lambda f: f.assign(credit_risk=np.nan), [], "no rows with a label in column 'credit_risk'"),  # an empty feature
+    # column is left out with a note instead (tests/tables/test_bad_columns.py)
     (lambda f: f, ["--set", "bad_values=[defaulted]"], "none of the recipe's bad_values ('defaulted')"),
 ])
 def test_bad_targets_and_columns_exit_2(tmp_path, capsys, edit, options, message):
@@ -108,3 +114,30 @@ def test_german_credit_beats_refusing_everyone():
     solution = CreditScoringSolution(recipe="quick").fit("german_credit", progress=False)
     report = solution.evaluate()
     assert report.primary["value"] > 0.7 and report.metrics["cost_per_applicant"]["value"] < 0.7
+
+
+@pytest.mark.parametrize("fmt", ["saved_model", "onnx"])
+def test_exported_ensemble_gives_the_probability_before_calibration(run, tmp_path, capsys, fmt):
+    """The run is a two-member wide & deep ensemble: exported as one score, the network's probability of
+    default; decision.json's calibration (and threshold) apply to it after, as in `ksol predict`."""
+    from solutions.credit_scoring.calibration import apply_calibration
+
+    code, out, err = cli(capsys, "--json", "export", str(run), "--format", fmt, "--out", str(tmp_path / "m"))
+    assert code == 0, err
+    result = json.loads(out)
+    loaded = CreditScoringSolution.load(run)
+    frame = make_applicants(n=60, seed=5)
+    columns = loaded.inputs(frame)
+    feed = {i["name"]: columns[i["key"]] for i in result["inputs"]}
+    if fmt == "onnx":
+        import onnxruntime
+
+        (raw,) = onnxruntime.InferenceSession(result["path"], providers=["CPUExecutionProvider"]).run(None, feed)
+    else:
+        import tensorflow as tf
+
+        serve = tf.saved_model.load(result["path"]).signatures["serving_default"]
+        raw = serve(**{name: tf.constant(v) for name, v in feed.items()})[result["outputs"][0]].numpy()
+    assert raw.shape == (60, 1) and np.allclose(raw[:, 0], loaded.raw_probabilities(frame), atol=1e-5)
+    calibrated = apply_calibration(loaded.decision_.details["calibration"], raw[:, 0])
+    assert np.allclose(calibrated, loaded.predict_scores(frame)[:, 0], atol=1e-5)

@@ -38,6 +38,11 @@ def test_report_has_threshold_costs_and_baselines(run):
     assert {"roc_auc", "recall_at_1pct_fpr", "precision_at_budget", "savings_vs_no_model",
             "baseline/HistGradientBoosting/auprc", "baseline/logistic regression/auprc"} <= set(report["metrics"])
     titles = [s["title"] for s in report["sections"]]
+    best = max(("logistic regression", "HistGradientBoosting"), key=lambda n: report["metrics"][f"baseline/{n}/auprc"]["value"])
+    assert titles[0] == f"Verdict against {best}" and report["verdict"]["baseline"] == best
+    assert report["sections"][0]["data"]["text"].startswith(report["verdict"]["text"])
+    assert json.loads((run / "metrics.json").read_text())["verdict"]["outcome"] in ("a clear win", "not yet a clear win",
+                                                                                     "the baseline is better")
     assert any(t.startswith("Decision threshold") for t in titles)
     assert "Thresholds on the test split" in titles and "Score distribution per class" in titles
     assert "Top alerts and the columns that drove them" in titles
@@ -148,9 +153,51 @@ def test_tabm_with_periodic_embeddings_trains_saves_and_explains_as_one_score(tm
 
 
 @pytest.mark.parametrize("options, key", [({"network": "tabm", "members": 2}, "members"),
-                                          ({"numeric_embedding": "periodic"}, "numeric_embedding")])
+                                          ({"network": "mlp", "numeric_embedding": "periodic"}, "numeric_embedding")])
 def test_tabm_options_that_do_not_fit_together_name_the_key(options, key):
     from solutions.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match=key):
         FraudDetectionSolution(recipe="quick", **options).resolve_recipe()
+
+
+@pytest.mark.parametrize("fmt", ["saved_model", "onnx", "litert"])
+def test_export_takes_one_named_input_per_column_and_reproduces_the_scores(run, tmp_path, capsys, fmt):
+    code, out, err = cli(capsys, "--json", "export", str(run), "--format", fmt, "--out", str(tmp_path / "m"))
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["max_abs_difference"] <= 1e-4
+    schema = json.loads((run / "schema.json").read_text())
+    columns = {c["name"]: "float32" for c in schema["numeric"]} | {c["name"]: "string" for c in schema["categorical"]}
+    assert {i["key"]: i["dtype"] for i in result["inputs"]} == columns and all(i["shape"] == [None, 1] for i in result["inputs"])
+
+
+def test_onnx_export_scores_new_rows_like_predict_with_onnxruntime_alone(run, new_rows, tmp_path, capsys):
+    onnxruntime = pytest.importorskip("onnxruntime")
+    code, out, _ = cli(capsys, "--json", "export", str(run), "--format", "onnx", "--out", str(tmp_path / "m.onnx"))
+    result = json.loads(out)
+    loaded = FraudDetectionSolution.load(run)
+    frame = pd.read_csv(new_rows)
+    columns = loaded.inputs(frame)  # float32 with NaN for missing cells, categories as text
+    session = onnxruntime.InferenceSession(result["path"], providers=["CPUExecutionProvider"])
+    (scores,) = session.run(None, {i["name"]: columns[i["key"]] for i in result["inputs"]})
+    assert code == 0 and np.allclose(scores, loaded.predict_scores(frame), atol=1e-5)
+
+
+def test_combined_detector_exports_its_stacked_score(run, tmp_path):
+    """The combined detector (classifier + autoencoder + stacking layer) is one model with one output: untrained
+    parts are enough to check that every format holds the whole graph."""
+    from solutions.core.config import make_recipe
+    from solutions.core.exporting import export_and_verify
+    from solutions.fraud_detection import model as model_lib
+    from solutions.fraud_detection.recipe import FraudRecipe
+
+    schema = json.loads((run / "schema.json").read_text())
+    recipe = make_recipe(FraudRecipe, "quick", detector="combined")
+    classifier = FraudDetectionSolution().inference_model(model_lib.build_fraud_classifier(schema, recipe), schema, recipe)
+    combined = model_lib.build_combined(schema, classifier,
+                                        model_lib.build_autoencoder(schema, recipe), (0.8, 0.3), -1.0)
+    rows = FraudDetectionSolution().example_inputs(schema)
+    for keras_format in ("tf_saved_model", "onnx", "litert"):
+        result = export_and_verify(combined, tmp_path / f"combined_{keras_format}", keras_format, rows)
+        assert result["max_abs_difference"] <= 1e-4 and len(result["outputs"]) == 1
