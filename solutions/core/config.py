@@ -29,6 +29,11 @@ class Recipe:
       epoch's weights are kept: "val_loss", or "val_" and the name of a metric
       the solution logs (val_auc, val_auprc, val_accuracy, ...). Losses are
       better lower, every other figure higher.
+    tensorboard: write TensorBoard logs of every epoch to `logs/` in the run
+      directory (`tensorboard --logdir runs/...`); false writes none.
+    tracking: "mlflow" records the run in MLflow (core/tracking.py: the recipe as
+      parameters, each epoch's figures, the test metrics with their intervals, the
+      model and report as artifacts); "none" does not. `ksol train --track` overrides it.
     """
 
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {"quick": {}, "default": {}, "accurate": {}}
@@ -45,6 +50,8 @@ class Recipe:
     test_fraction: float = 0.2
     class_weight: Literal["none", "balanced"] = "none"
     distribution: Literal["none", "mirrored", "multi_worker"] = "none"
+    tensorboard: bool = True
+    tracking: Literal["none", "mlflow"] = "none"
 
     def __post_init__(self) -> None:
         self.check()
