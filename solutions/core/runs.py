@@ -297,6 +297,24 @@ def _pid_alive(pid: int, process_start: int | None) -> bool:
     return process_start is None or now is None or now == process_start  # else the pid was reused
 
 
+def this_process() -> dict[str, Any]:
+    """This process's pid, host and start time: what a record of work in progress (a lock, a tuning trial) keeps
+    so that another process can tell later whether its owner is gone (`owner_gone`)."""
+    import socket
+
+    return {"pid": os.getpid(), "host": socket.gethostname(), "process_start": _process_start(os.getpid())}
+
+
+def owner_gone(owner: dict[str, Any]) -> bool:
+    """True when the process `owner` (from `this_process`) ran on this host and is no longer alive.
+    An owner on another host cannot be checked from here: False."""
+    import socket
+
+    if owner.get("host") != socket.gethostname() or not isinstance(owner.get("pid"), int):
+        return False
+    return not _pid_alive(owner["pid"], owner.get("process_start"))
+
+
 def _process_start(pid: int) -> int | None:
     """The process's start time in clock ticks since boot (Linux /proc), to tell a reused pid; None elsewhere."""
     try:

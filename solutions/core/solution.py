@@ -183,14 +183,18 @@ class Solution:
         """Load `data`, split it, build the model, train it and choose its decision. Returns self.
 
         With `run_dir`, a checkpoint is written there after every epoch and
-        `resume=True` continues an interrupted run from it.
+        `resume=True` continues an interrupted run from it; TensorBoard logs go to its
+        `logs/` unless the recipe says `tensorboard: false`.
         """
-        from solutions.core.distribution import make_strategy, strategy_scope
+        from solutions.core.distribution import is_chief, make_strategy, strategy_scope, worker_scratch
+        from solutions.core.tracking import tensorboard_callback
         from solutions.core.training import balanced_class_weight, checkpoint_exists, set_seed, train
 
         timings: dict[str, float] = {}
         recipe = self.resolve_recipe()
         self.check_before_fit(recipe)
+        scratch = worker_scratch(run_dir, recipe.distribution, resume)  # a non-chief worker writes nothing in run_dir
+        run_dir = run_dir if scratch is None else scratch.name
         checkpoint_dir = Path(run_dir) / "checkpoints" if run_dir is not None else None
         if run_dir is not None:  # temporaries of a process killed mid-write (a checkpoint, say) go first
             sweep_temporaries(Path(run_dir))
@@ -220,6 +224,8 @@ class Solution:
             write_recipe_file(Path(run_dir) / "recipe.yaml", recipe.to_dict())
         set_seed(recipe.seed)
         trainer = Trainer(checkpoint_dir, resume, progress, self.custom_objects(), self.make_optimizer)
+        if run_dir is not None and recipe.tensorboard and (recipe.distribution != "multi_worker" or is_chief()):
+            callbacks = [*(callbacks or []), tensorboard_callback(run_dir)]
         with strategy_scope(strategy):
             model = self.build_model(schema, recipe)
             self.adapt_model(model, splits.train, schema, recipe)
@@ -247,6 +253,8 @@ class Solution:
         self.data_ = {"spec": source.spec, "name": source.name, "fingerprint": self._fingerprint(source, examples),
                       "summary": splits.summary()}
         self.timings_ = timings
+        if scratch is not None:
+            scratch.cleanup()
         return self
 
     def evaluate(self, data: str | Path | DataSource | None = None) -> Report:
@@ -277,6 +285,16 @@ class Solution:
             solution=self.name, title=self.title, evaluation=evaluation, data_name=data_name, data_summary=data_summary,
             new_data=train is None, recipe=self._recipe.to_dict(), history=None if training is None else training.history,
             training=None if training is None else {"epochs_done": training.epochs_done, "best_epoch": training.best_epoch})
+
+    def validation_score(self) -> tuple[str, float]:
+        """(primary metric, its value on the validation split) of the fitted model: what `ksol tune` maximises.
+        The test split is not read. Every primary metric of this toolkit is better higher."""
+        self._check_fitted()
+        if getattr(self, "splits_", None) is None:
+            raise UsageError("This solution was loaded from a run directory and has no validation split to score.")
+        split = self.splits_.val
+        evaluation = self.evaluate_split(split, self.predict_scores(split.x), None, self.decision_)
+        return evaluation.primary_metric, float(evaluation.metrics[evaluation.primary_metric]["value"])
 
     def model_scores(self, x: Any) -> np.ndarray:
         """The model's outputs for model-ready inputs, before any decision-dependent step (calibration)."""
@@ -347,9 +365,14 @@ class Solution:
     def save(self, run_dir: str | Path, command: list[str] | None = None, timings: dict[str, float] | None = None) -> Path:
         """Write model.keras, recipe.yaml, schema.json, decision.json, history.csv and manifest.json to `run_dir`.
 
-        `timings` adds to the fit's timings in the manifest (evaluation and total seconds, say).
+        `timings` adds to the fit's timings in the manifest (evaluation and total seconds, say). A non-chief
+        worker of a multi-worker run writes nothing (the chief writes the same model).
         """
         self._check_fitted()
+        from solutions.core.distribution import writes_files
+
+        if not writes_files(self._recipe.distribution):
+            return Path(run_dir)
         training = getattr(self, "training_", None)
         manifest = run_manifest(solution=self.name, recipe=self._recipe.to_dict(), seed=self._recipe.seed,
                                 data={k: v for k, v in getattr(self, "data_", {}).items() if k != "summary"},

@@ -268,10 +268,8 @@ def _callbacks():
             self.best = float(state.get("best", state.get("best_val_loss", monitor.worst))) if same else monitor.worst
 
         def on_epoch_end(self, epoch, logs=None):
-            from solutions.core.distribution import is_chief
-
-            if not is_chief():  # in a multi-worker run only the chief writes checkpoints
-                return
+            # Every worker of a multi-worker run writes its own (a non-chief into a temporary folder: see
+            # Solution.fit), so that all pick the same best weights, also after --resume.
             value = self.monitor.value(logs)
             if self.monitor.better(value, self.best) or not (self.directory / BEST_WEIGHTS).is_file():
                 self.best = value if self.monitor.better(value, self.best) else self.best

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from solutions.core.datasets import DataSource
+from solutions.core.distribution import writes_files
 from solutions.core.report import Report
 from solutions.core.runs import run_lock
 
@@ -36,17 +37,39 @@ class RunResult:
 
 
 def train_run(solution, data: str | Path | DataSource, run_dir: str | Path, *, resume: bool = False, progress: bool = True,
-              command: list[str] | None = None, callbacks: list[Any] | None = None) -> RunResult:
+              command: list[str] | None = None, callbacks: list[Any] | None = None, tracker=None) -> RunResult:
     """Fit `solution` on `data` with checkpoints in `run_dir`, evaluate it on the test split, write the report
     and then the model, recipe, decision and manifest (the model last: a run with model.keras is complete).
 
-    Holds `run_dir`'s lock (core.runs.run_lock) throughout: another process writing it raises FolderInUseError."""
+    `tracker` (core.tracking.Tracker, which its caller opens and ends) records the recipe as parameters,
+    each epoch's figures and, once the run's files are written, its test metrics and files. Without one,
+    the recipe's `tracking` key opens one for this run alone (experiment: the solution's name; run name:
+    the run folder's name), which ends FAILED if the run raises.
+
+    Holds `run_dir`'s lock (core.runs.run_lock) throughout: another process writing it raises FolderInUseError.
+    A non-chief worker of a distribution=multi_worker run trains and evaluates with the chief (they make the
+    test predictions together) but takes no lock and writes nothing into `run_dir`: the chief writes it."""
+    import contextlib
+
+    from solutions.core.tracking import open_tracker
+
     began = time.perf_counter()
-    with run_lock(Path(run_dir)):
+    recipe = solution.resolve_recipe()
+    opened = (contextlib.nullcontext(tracker) if tracker is not None else
+              open_tracker(recipe.tracking, experiment=solution.name, run_name=Path(run_dir).name))
+    with run_lock(Path(run_dir)), opened as tracker:  # the tracker given, or the one opened here
+        tracker.log_params(recipe.to_dict())
+        tracker.set_tags({"ksol.solution": solution.name, "ksol.run_dir": str(Path(run_dir).resolve())})
+        epoch_callback = tracker.epoch_callback()
+        callbacks = [*(callbacks or []), *([epoch_callback] if epoch_callback is not None else [])]
         solution.fit(data, run_dir=run_dir, resume=resume, progress=progress, callbacks=callbacks)
+        tracker.set_tags({"ksol.data": solution.data_["name"], "ksol.data_fingerprint": solution.data_["fingerprint"]})
         evaluated = time.perf_counter()
-        report = solution.evaluate()
-        paths = solution.write_report(run_dir, report)
+        report = solution.evaluate()  # on every worker of a multi-worker run: they make its predictions together
+        paths = (solution.write_report(run_dir, report) if writes_files(recipe.distribution)  # else the chief writes them
+                 else {kind: Path(run_dir) / f"report.{kind}" for kind in ("json", "md", "html")})
         now = time.perf_counter()
         solution.save(run_dir, command=command, timings={"evaluate_seconds": now - evaluated, "total_seconds": now - began})
-    return RunResult(solution.name, Path(run_dir), report, paths, dict(solution.data_["summary"].get("dropped", {})))
+        result = RunResult(solution.name, Path(run_dir), report, paths, dict(solution.data_["summary"].get("dropped", {})))
+        tracker.log_result(result)
+    return result
