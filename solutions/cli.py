@@ -27,7 +27,8 @@ EXAMPLES = """examples:
   ksol predict runs/reviews --text "not bad at all, a moving film"
   ksol report runs/photos
   ksol export runs/photos --format onnx
-  ksol batch plan.yaml
+  ksol batch plan.yaml --jobs 2
+  ksol tune fraud_detection --data fraud_oracle --trials 30 --timeout 60
   ksol --cpu-devices 2 train image_classification --data shapes --set distribution=mirrored
   ksol demo
 """
@@ -54,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="override a recipe key, e.g. --set epochs=5 (repeatable)")
     train.add_argument("--out", type=Path, help="run directory (default: runs/<solution>/runN)")
     train.add_argument("--resume", action="store_true", help="continue the interrupted run in --out from its last checkpoint")
+    train.add_argument("--track", choices=("none", "mlflow"), help="record the run in MLflow (default: the recipe's "
+                       "`tracking` key, none); the store is MLFLOW_TRACKING_URI, else mlruns/mlflow.db here")
+    train.add_argument("--experiment", help="MLflow experiment of a tracked run (default: the solution's name)")
 
     evaluate = commands.add_parser("evaluate", help="a fresh report for a trained run on other labelled data")
     evaluate.add_argument("run", type=Path)
@@ -82,6 +86,27 @@ def build_parser() -> argparse.ArgumentParser:
     batch = commands.add_parser("batch", help="run a plan of many runs and evaluations; write one leaderboard")
     batch.add_argument("plan", type=Path, help="plan YAML (see solutions/batch/plan.py)")
     batch.add_argument("--out", type=Path, help="output folder (default: the plan's `out`, else runs/batch)")
+    batch.add_argument("--jobs", type=int, default=1, metavar="N",
+                       help="runs and evaluations at once, each in its own process (default 1); the leaderboard is the "
+                            "same for every N (each entry trains with the plan's `threads`)")
+
+    tune = commands.add_parser("tune", help="search a solution's recipe with Optuna on its validation split")
+    tune.add_argument("solution")
+    _data_arguments(tune)
+    tune.add_argument("--recipe", default="default", help="the recipe the search starts from (preset or YAML file)")
+    tune.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                      help="fix a recipe key for every trial, e.g. --set epochs=20 (repeatable)")
+    tune.add_argument("--space", type=Path, help="search space YAML replacing (or, with `extend: true`, narrowing) "
+                      "the recipe's default space (see solutions/core/search_space.py)")
+    tune.add_argument("--trials", type=int, required=True, help="finished trials the study should have (all workers together)")
+    tune.add_argument("--timeout", type=float, metavar="MINUTES", help="start no new trial after this many minutes")
+    tune.add_argument("--storage", help="Optuna storage: a journal file path, sqlite:///FILE.db, or a database URL for "
+                      "workers on several machines (default: OUT/study.journal)")
+    tune.add_argument("--study", help="study name (default: SOLUTION-DATA); the same name continues the study")
+    tune.add_argument("--out", type=Path, help="output folder (default: runs/SOLUTION/tune-DATA)")
+    tune.add_argument("--pruner", default="median", help="median (default), halving or none")
+    tune.add_argument("--seed", type=int, default=0, help="seed of the TPE sampler")
+    tune.add_argument("--track", default="none", help="none or mlflow: log the study's trials as nested MLflow runs")
 
     demo = commands.add_parser("demo", help="every solution on its bundled sample, one summary table")
     demo.add_argument("--out", type=Path, default=Path("runs/demo"), help="where the demo runs go")
@@ -148,7 +173,7 @@ def quiet_tensorflow_import() -> None:
         os.close(saved)
 
 
-NEEDS_TENSORFLOW = ("train", "evaluate", "predict", "export", "demo", "batch")
+NEEDS_TENSORFLOW = ("train", "evaluate", "predict", "export", "demo", "batch", "tune")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -243,11 +268,14 @@ def cmd_train(args) -> dict[str, Any]:
 
     from solutions import get_solution
     from solutions.core.errors import FolderInUseError, UsageError
+    from solutions.core.distribution import writes_files
     from solutions.core.runs import next_run_dir, run_lock
+    from solutions.core.tracking import check_tracking, open_tracker
 
     cls = get_solution(args.solution)
     solution = cls(recipe=args.recipe, **_overrides(args.overrides))
-    solution.resolve_recipe()  # reject bad recipes before touching data or disk
+    tracking = args.track or solution.resolve_recipe().tracking  # reject bad recipes before touching data or disk
+    check_tracking(tracking)  # and a tracker whose package is missing
     if args.resume and args.out is None:
         raise UsageError("--resume needs --out naming the run directory of the interrupted run.")
     with contextlib.ExitStack() as held:
@@ -260,16 +288,21 @@ def cmd_train(args) -> dict[str, Any]:
             except FolderInUseError:
                 if args.out is not None or attempt == 9:
                     raise  # else another `ksol train` took runN a moment ago: the next free one
-        _check_out_dir(out, args.resume)
+        if writes_files(solution.resolve_recipe().distribution):  # a non-chief worker of multi_worker writes nothing there
+            _check_out_dir(out, args.resume)
         source = _data_source(args)
-        return _train_and_report(args, solution, source, out, args.resume)
+        tracker = held.enter_context(open_tracker(tracking, experiment=args.experiment or cls.name, run_name=out.name))
+        return _train_and_report(args, solution, source, out, args.resume, tracker)
 
 
-def _train_and_report(args, solution, source, out: Path, resume: bool) -> dict[str, Any]:
+def _train_and_report(args, solution, source, out: Path, resume: bool, tracker=None) -> dict[str, Any]:
     from solutions.core.workflow import train_run
 
     result = train_run(solution, source, out, resume=resume, progress=not (args.quiet or args.json),
-                       command=["ksol", *sys.argv[1:]]).summary()
+                       command=["ksol", *sys.argv[1:]], tracker=tracker).summary()
+    if tracker is not None and tracker.run_id is not None:
+        result["tracking"] = {"kind": tracker.kind, "run_id": tracker.run_id, "experiment": tracker.experiment,
+                              "uri": tracker.tracking_uri}
     _say_dropped(result["dropped"])
     _say(args, _summary_line(result))
     return result
@@ -293,7 +326,9 @@ def _result(name: str, out: Path, report, paths: dict[str, Path]) -> dict[str, A
 def _summary_line(result: dict[str, Any]) -> str:
     interval = f" (95% CI {result['low']:.3f}-{result['high']:.3f})" if result.get("low") is not None else ""
     return (f"{result['solution']}: test {result['primary_metric']} {result['value']:.4f}{interval}\n"
-            f"  run:    {result['run_dir']}\n  report: {result['report_html']}")
+            f"  run:    {result['run_dir']}\n  report: {result['report_html']}"
+            + (f"\n  {result['tracking']['kind']}: run {result['tracking']['run_id']} of experiment "
+               f"{result['tracking']['experiment']!r} in {result['tracking']['uri']}" if result.get("tracking") else ""))
 
 
 def _overrides(pairs: list[str]) -> dict[str, Any]:
@@ -404,14 +439,36 @@ def cmd_export(args) -> dict[str, Any]:
 
 def cmd_batch(args) -> dict[str, Any]:
     from solutions.batch.plan import read_plan, run_plan, validate_plan
+    from solutions.core.errors import UsageError
 
+    if args.jobs < 1:
+        raise UsageError(f"--jobs must be an integer >= 1 (runs and evaluations at once). Received: {args.jobs}.")
     plan = validate_plan(read_plan(args.plan))
     out = args.out or plan.out
-    board = run_plan(plan, out=out, progress=not (args.quiet or args.json))
+    board = run_plan(plan, out=out, progress=not (args.quiet or args.json), jobs=args.jobs)
     failed = int(board["failed"].sum()) if len(board) else 0
     _say(args, board[["solution", "data", "name", "metric", "seeds", "mean", "std", "failed"]].to_string(index=False))
     _say(args, f"leaderboard: {out / 'leaderboard.html'}" + (f" ({_plural(failed, 'failed run')} recorded there)" if failed else ""))
     return {"out": str(out), "leaderboard": board.to_dict(orient="records")}
+
+
+def cmd_tune(args) -> dict[str, Any]:
+    from solutions.batch.tune import tune
+
+    options = {k: getattr(args, a) for k, a in (("label", "label"), ("text", "text"), ("id", "id_column"),
+                                                 ("time", "time_column"), ("positive", "positive")) if getattr(args, a)}
+    result = tune(args.solution, args.data, trials=args.trials, recipe=args.recipe, overrides=_overrides(args.overrides),
+                  space=args.space, timeout_minutes=args.timeout, storage=args.storage, study=args.study, out=args.out,
+                  pruner=args.pruner, seed=args.seed, data_options=options, track=args.track,
+                  progress=not (args.quiet or args.json), command=["ksol", *sys.argv[1:]]).summary()
+    counts = result["trials"]
+    _say(args, f"{result['solution']}: study {result['study']}: {counts['complete']} complete, {counts['pruned']} pruned, "
+               f"{counts['failed']} failed trials; best trial {result['best_trial']}: validation {result['metric']} "
+               f"{result['best_validation']:.4f}")
+    if result["test"]:
+        _say(args, f"  best recipe's run: test {result['metric']} {result['test']['value']:.4f}   {result['best_run']}")
+    _say(args, f"  tune report: {result['report_html']}")
+    return result
 
 
 def cmd_demo(args) -> dict[str, Any]:
@@ -458,7 +515,7 @@ def _safe_name(text: str) -> str:
 
 COMMANDS = {"list": cmd_list, "datasets": cmd_datasets, "train": cmd_train, "evaluate": cmd_evaluate,
             "predict": cmd_predict, "report": cmd_report, "export": cmd_export, "demo": cmd_demo,
-            "batch": cmd_batch}
+            "batch": cmd_batch, "tune": cmd_tune}
 
 
 if __name__ == "__main__":

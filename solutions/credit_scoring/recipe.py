@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from solutions.core.config import require_value
+from solutions.core.search_space import Choice, FloatRange, IntRange
 from solutions.tables.solution import TabularRecipe
 
 
@@ -49,6 +50,16 @@ class CreditRecipe(TabularRecipe):
                   "learning_rate": 5e-3, "members": 1},
         "default": {},
         "accurate": {"epochs": 150, "hidden_units": (64, 32), "dropout": 0.3},
+    }
+    # What `ksol tune credit_scoring` explores by default (a --space file replaces or narrows it).
+    SEARCH_SPACE: ClassVar[dict] = {
+        "learning_rate": FloatRange(3e-4, 1e-2, log=True),
+        "weight_decay": FloatRange(1e-5, 1e-1, log=True),
+        "dropout": FloatRange(0.0, 0.5),
+        "hidden_units": Choice(((16,), (32, 16), (64, 32), (128, 64))),
+        "batch_size": Choice((16, 32, 64)),
+        "max_embedding_dim": IntRange(2, 8),
+        "lr_schedule": Choice(("constant", "cosine", "one_cycle")),
     }
 
     epochs: int = 60

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from solutions.core.config import Recipe, require_value
+from solutions.core.search_space import Choice, FloatRange
 from solutions.imaging.backbones import BACKBONE_NAMES
 
 
@@ -34,6 +35,15 @@ class ImageClassificationRecipe(Recipe):
                   "augment": "light", "learning_rate": 1e-2, "freeze_epochs": 1},
         "default": {},
         "accurate": {"depth": 32, "width": 16, "epochs": 80, "learning_rate": 2e-3},
+    }
+    # What `ksol tune image_classification` explores by default (a --space file replaces or narrows it).
+    SEARCH_SPACE: ClassVar[dict] = {
+        "learning_rate": FloatRange(3e-4, 1e-2, log=True),
+        "weight_decay": FloatRange(1e-5, 1e-2, log=True),
+        "width": Choice((16, 32)),
+        "label_smoothing": FloatRange(0.0, 0.2),
+        "augment": Choice(("light", "standard")),
+        "batch_size": Choice((64, 128)),
     }
 
     epochs: int = 30

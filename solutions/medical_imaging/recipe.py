@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from solutions.core.config import Recipe, require_value
+from solutions.core.search_space import Choice, FloatRange
 from solutions.imaging.backbones import BACKBONE_NAMES
 
 
@@ -46,6 +47,15 @@ class MedicalImagingRecipe(Recipe):
                   "early_stopping_patience": 0, "freeze_epochs": 1},
         "default": {},
         "accurate": {"depth": 20, "width": 32, "epochs": 60, "tta": True},
+    }
+    # What `ksol tune medical_imaging` explores by default (a --space file replaces or narrows it).
+    SEARCH_SPACE: ClassVar[dict] = {
+        "learning_rate": FloatRange(3e-4, 1e-2, log=True),
+        "weight_decay": FloatRange(1e-5, 1e-2, log=True),
+        "width": Choice((16, 32)),
+        "dropout": FloatRange(0.0, 0.4),
+        "augment_probability": FloatRange(0.25, 1.0),
+        "batch_size": Choice((64, 128)),
     }
 
     epochs: int = 40

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from solutions.core.config import Recipe, require_value
+from solutions.core.search_space import Choice, FloatRange
 
 STRIDE = 8  # the detection head's grid: one location per 8x8 input pixels
 
@@ -54,6 +55,14 @@ class DetectionRecipe(Recipe):
                   "n_drawn": 4},
         "default": {},
         "accurate": {"image_size": (384, 512), "width": 24, "head_width": 64, "head_depth": 2, "epochs": 100},
+    }
+    # What `ksol tune object_detection` explores by default (a --space file replaces or narrows it).
+    SEARCH_SPACE: ClassVar[dict] = {
+        "learning_rate": FloatRange(5e-4, 5e-3, log=True),
+        "weight_decay": FloatRange(1e-5, 1e-3, log=True),
+        "head_width": Choice((32, 48, 64)),
+        "scale_jitter": FloatRange(0.0, 0.4),
+        "box_loss_weight": FloatRange(1.0, 4.0),
     }
 
     epochs: int = 40

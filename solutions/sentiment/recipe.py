@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from solutions.core.config import Recipe, require_value
+from solutions.core.search_space import FloatRange, IntRange
 
 MODEL_NAMES = ("bow", "cnn", "bilstm", "transformer", "hub")
 SEQUENCE_MODELS = ("cnn", "bilstm", "transformer")
@@ -67,6 +68,14 @@ class SentimentRecipe(Recipe):
                   "units": 16},
         "default": {},
         "accurate": {"epochs": 40},
+    }
+    # What `ksol tune sentiment` explores by default (a --space file replaces or narrows it).
+    SEARCH_SPACE: ClassVar[dict] = {
+        "ngrams": IntRange(1, 3),
+        "nb_alpha": FloatRange(0.1, 2.0, log=True),
+        "feature_dropout": FloatRange(0.0, 0.6),
+        "epochs": IntRange(5, 20),
+        "weight_decay": FloatRange(1e-6, 1e-3, log=True),
     }
 
     epochs: int = 10
