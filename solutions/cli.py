@@ -48,11 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("datasets", help="known dataset configs")
 
     train = commands.add_parser("train", help="train a solution on data and write a run directory")
-    train.add_argument("solution")
-    _data_arguments(train)
-    train.add_argument("--recipe", default="default", help="preset name (quick, default, accurate) or a recipe YAML file")
-    train.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                       help="override a recipe key, e.g. --set epochs=5 (repeatable)")
+    _solution_arguments(train, "preset name (quick, default, accurate) or a recipe YAML file",
+                        "override a recipe key, e.g. --set epochs=5 (repeatable)")
     train.add_argument("--out", type=Path, help="run directory (default: runs/<solution>/runN)")
     train.add_argument("--resume", action="store_true", help="continue the interrupted run in --out from its last checkpoint")
     train.add_argument("--track", choices=("none", "mlflow"), help="record the run in MLflow (default: the recipe's "
@@ -91,11 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "same for every N (each entry trains with the plan's `threads`)")
 
     tune = commands.add_parser("tune", help="search a solution's recipe with Optuna on its validation split")
-    tune.add_argument("solution")
-    _data_arguments(tune)
-    tune.add_argument("--recipe", default="default", help="the recipe the search starts from (preset or YAML file)")
-    tune.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                      help="fix a recipe key for every trial, e.g. --set epochs=20 (repeatable)")
+    _solution_arguments(tune, "the recipe the search starts from (preset or YAML file)",
+                        "fix a recipe key for every trial, e.g. --set epochs=20 (repeatable)")
     tune.add_argument("--space", type=Path, help="search space YAML replacing (or, with `extend: true`, narrowing) "
                       "the recipe's default space (see solutions/core/search_space.py)")
     tune.add_argument("--trials", type=int, required=True, help="finished trials the study should have (all workers together)")
@@ -133,6 +127,14 @@ class _Commands:
 
     def add_parser(self, name: str, **kwargs):
         return self.subparsers.add_parser(name, parents=[self.parent], **kwargs)
+
+
+def _solution_arguments(parser: argparse.ArgumentParser, recipe_help: str, set_help: str) -> None:
+    """SOLUTION, the data flags, --recipe and --set: what `train` and `tune` both take."""
+    parser.add_argument("solution")
+    _data_arguments(parser)
+    parser.add_argument("--recipe", default="default", help=recipe_help)
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=set_help)
 
 
 def _data_arguments(parser: argparse.ArgumentParser) -> None:

@@ -76,7 +76,10 @@ def tune(solution: str, data: str, *, trials: int, recipe: str = "default", over
     from solutions.core.datasets import resolve_data
     from solutions.core.search_space import default_space, read_space
 
+    from solutions.core.tracking import check_tracking, open_tracker
+
     _check_arguments(trials, timeout_minutes, pruner)
+    check_tracking(track)  # an unknown kind, or mlflow not installed: before anything is written
     cls = get_solution(solution)
     base = load_recipe(cls.recipe_class, recipe, overrides).to_dict()
     dimensions, fixed = read_space(cls.recipe_class, space) if space is not None else (default_space(cls.recipe_class), {})
@@ -99,9 +102,6 @@ def tune(solution: str, data: str, *, trials: int, recipe: str = "default", over
         study_.set_user_attr("solution", solution)
         study_.set_user_attr("data", str(data))
     retry_killed_trials(optuna, study_, progress)
-
-    from solutions.core.tracking import open_tracker
-
     with open_tracker(track, experiment=solution, run_name=f"tune {study_name}") as tracker:
         objective = _Objective(cls, source, base, dimensions, study_, trials, progress, tracker)
         if objective.finished() < trials:

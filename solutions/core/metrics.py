@@ -53,13 +53,14 @@ def bootstrap_interval(
     if n == 0:
         return Interval(float("nan"), float("nan"), float("nan"), confidence)
     rng = np.random.default_rng(seed)
+    block = max(1, RESAMPLE_BLOCK // n)  # a matrix of resamples by rows at a time: the same indices, fewer calls
     samples = []
-    for _ in range(n_resamples):
-        index = rng.integers(0, n, n)
-        with np.errstate(all="ignore"):
-            sample = float(metric(*(a[index] for a in arrays)))
-        if np.isfinite(sample):
-            samples.append(sample)
+    for start in range(0, n_resamples, block):
+        for index in rng.integers(0, n, (min(block, n_resamples - start), n)):
+            with np.errstate(all="ignore"):
+                sample = float(metric(*(a[index] for a in arrays)))
+            if np.isfinite(sample):
+                samples.append(sample)
     if not samples:
         return Interval(value, float("nan"), float("nan"), confidence)
     tail = (1 - confidence) / 2 * 100
@@ -67,7 +68,7 @@ def bootstrap_interval(
     return Interval(value, float(low), float(high), confidence)
 
 
-RESAMPLE_BLOCK = 4_000_000  # row indices drawn at once by paired_difference (32 MB of int64)
+RESAMPLE_BLOCK = 4_000_000  # row indices drawn at once by bootstrap_interval (32 MB of int64)
 
 
 def paired_difference(
@@ -98,23 +99,11 @@ def paired_difference(
     if not len(scores_a) == len(scores_b) == n:
         raise ValueError(f"Both models must be scored on the same rows. Received {n} labels, "
                          f"{len(scores_a)} and {len(scores_b)} scores.")
-    value = float(metric(y, scores_a)) - float(metric(y, scores_b))
-    if n == 0:
-        return Interval(float("nan"), float("nan"), float("nan"), confidence)
-    rng = np.random.default_rng(seed)
-    block = max(1, RESAMPLE_BLOCK // n)
-    samples = []
-    for start in range(0, n_resamples, block):
-        for index in rng.integers(0, n, (min(block, n_resamples - start), n)):
-            with np.errstate(all="ignore"):
-                sample = float(metric(y[index], scores_a[index])) - float(metric(y[index], scores_b[index]))
-            if np.isfinite(sample):
-                samples.append(sample)
-    if not samples:
-        return Interval(value, float("nan"), float("nan"), confidence)
-    tail = (1 - confidence) / 2 * 100
-    low, high = np.percentile(samples, [tail, 100 - tail])
-    return Interval(value, float(low), float(high), confidence)
+
+    def difference(y_: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+        return float(metric(y_, a)) - float(metric(y_, b))
+
+    return bootstrap_interval(difference, y, scores_a, scores_b, n_resamples=n_resamples, confidence=confidence, seed=seed)
 
 
 def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:

@@ -268,3 +268,22 @@ def test_plan_tune_entries_are_checked_with_the_rest_of_the_plan(tmp_path):
     for words in ("tunes[0]: `trials` must be an integer >= 1. Received: 0", "tunes[0]: `pruner`",
                   "tunes[1]: unknown solution 'credit_scorin'", "tunes[2]: unknown key 'spaces'"):
         assert words in message
+
+
+def test_tune_logs_its_trials_as_nested_mlflow_runs(tmp_path, monkeypatch, space_file, applicants):
+    mlflow = pytest.importorskip("mlflow")
+    from solutions.batch.tune import tune
+    from solutions.core.tracking import default_tracking_uri
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    tune("credit_scoring", applicants, trials=1, recipe="quick", overrides=FIXED, space=space_file, out=tmp_path / "t",
+         pruner="none", progress=False, track="mlflow")
+    client = mlflow.MlflowClient(default_tracking_uri(tmp_path))
+    runs = client.search_runs([client.get_experiment_by_name("credit_scoring").experiment_id])
+    by_name = {r.info.run_name: r for r in runs}
+    parent = by_name["tune credit_scoring-applicants"]
+    assert {"trial 0", "best run"} <= set(by_name)
+    for child in ("trial 0", "best run"):
+        assert by_name[child].data.tags["mlflow.parentRunId"] == parent.info.run_id
+    assert "validation_auc" in by_name["trial 0"].data.metrics and "test_auc" in by_name["best run"].data.metrics
