@@ -157,20 +157,22 @@ def main(argv: list[str]) -> int:
         vals, tests = [r["val"] for r in runs], [r["test"] for r in runs]
         spread = lambda v: f"sd {np.std(v, ddof=1):.4f}" if len(v) > 1 else "one seed"  # noqa: E731
         settings = ", ".join(f"{k}={v}" for k, v in VARIANTS[name].items()) or "the default recipe before #17"
-        rows.append(row(DATASET, f"network {name}", "validation AUPRC, mean over seeds", float(np.mean(vals)),
-                        notes=f"{len(runs)} seeds, {spread(vals)}; {settings}"))
-        rows.append(row(DATASET, f"network {name}", "test AUPRC, mean over seeds", float(np.mean(tests)),
-                        notes=f"{spread(tests)}; seeds {', '.join(f'{t:.3f}' for t in tests)}; "
+        rows.append(row(DATASET, f"network {name}", "validation AUPRC", float(np.mean(vals)),
+                        notes=f"mean of {len(runs)} seeds, {spread(vals)}; {settings}"))
+        rows.append(row(DATASET, f"network {name}", "test AUPRC", float(np.mean(tests)),
+                        notes=f"mean of {len(runs)} seeds, {spread(tests)}; seeds {', '.join(f'{t:.3f}' for t in tests)}; "
                               f"{np.mean([r['seconds'] for r in runs]):.0f} s per fit"))
         value, low, high = paired_mean_difference(y, [r["scores"] for r in runs], hgb_scores)
-        rows.append(row(DATASET, f"network {name} minus tuned HistGradientBoosting", "test AUPRC difference", value,
-                        low=low, high=high, notes="paired bootstrap, 1,000 resamples of the test claims, seeds' mean"))
-    rows.append(row(DATASET, "HistGradientBoosting, tuned on validation", "validation AUPRC", hgb_val,
-                    notes=", ".join(f"{k}={v}" for k, v in params.items()) + f"; search and fit {hgb_seconds:.0f} s"))
-    rows.append(row(DATASET, "HistGradientBoosting, tuned on validation", "test AUPRC", hgb_test))
-    rows.append(row(DATASET, "HistGradientBoosting, default settings", "validation AUPRC", plain_val))
-    rows.append(row(DATASET, "HistGradientBoosting, default settings", "test AUPRC", plain_test))
-    rows.append(row(DATASET, "logistic regression", "test AUPRC", lr_test))
+        rows.append({**row(DATASET, f"network {name} minus tuned HistGradientBoosting", "test AUPRC difference", value,
+                           low=low, high=high, notes="paired bootstrap, 1,000 resamples of the test claims, seeds' mean"),
+                     "role": "derived"})
+    baseline = lambda *args, **kwargs: {**row(*args, **kwargs), "role": "baseline"}  # noqa: E731
+    rows.append(baseline(DATASET, "HistGradientBoosting, tuned on validation", "validation AUPRC", hgb_val,
+                         notes=", ".join(f"{k}={v}" for k, v in params.items()) + f"; search and fit {hgb_seconds:.0f} s"))
+    rows.append(baseline(DATASET, "HistGradientBoosting, tuned on validation", "test AUPRC", hgb_test))
+    rows.append(baseline(DATASET, "HistGradientBoosting, default settings", "validation AUPRC", plain_val))
+    rows.append(baseline(DATASET, "HistGradientBoosting, default settings", "test AUPRC", plain_test))
+    rows.append(baseline(DATASET, "logistic regression", "test AUPRC", lr_test))
     print_table(rows)
     settings = {"variants": {k: VARIANTS[k] for k in args.variants}, "seeds": args.seeds,
                 "epochs": args.epochs or "each variant's recipe", "wall_minutes": (time.perf_counter() - began) / 60,

@@ -77,25 +77,27 @@ def main(argv: list[str]) -> int:
     for name in args.solutions:
         metric, validation, test, seconds = default_run(name)
         dataset = NAMES[name]
-        rows.append(row(dataset, f"{name}: default recipe", f"validation {metric}", validation, notes=f"fit {seconds:.0f} s"))
-        rows.append(row(dataset, f"{name}: default recipe", f"test {metric}", test["value"], low=test.get("low"),
-                        high=test.get("high")))
+        default = lambda *a, **k: {**row(*a, **k), "role": "baseline"}  # noqa: E731  (what tuning must beat)
+        rows.append(default(dataset, f"{name}: default recipe", "validation primary metric", validation,
+                            notes=f"{metric}; fit {seconds:.0f} s"))
+        rows.append(default(dataset, f"{name}: default recipe", "test primary metric", test["value"], low=test.get("low"),
+                            high=test.get("high"), notes=metric))
         result, seconds = study(name, args.trials, args.keep)
         tested = result.best_run.report.primary
         counts = result.trials
-        rows.append(row(dataset, f"{name}: tuned ({args.trials} trials)", f"validation {metric}", result.best_validation,
-                        notes=f"best trial {result.best_trial}; {counts['complete']} complete, {counts['pruned']} pruned, "
+        rows.append(row(dataset, f"{name}: tuned ({args.trials} trials)", "validation primary metric", result.best_validation,
+                        notes=f"{metric}; best trial {result.best_trial}; {counts['complete']} complete, {counts['pruned']} pruned, "
                               f"{counts['failed']} failed; {seconds / 60:.1f} min with the best run"))
-        rows.append(row(dataset, f"{name}: tuned ({args.trials} trials)", f"test {metric}", tested["value"],
+        rows.append(row(dataset, f"{name}: tuned ({args.trials} trials)", "test primary metric", tested["value"],
                         low=tested.get("low"), high=tested.get("high"),
-                        notes=", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
+                        notes=f"{metric}; " + ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
                                         for k, v in result.best_params.items())))
     one = workers_wall_time(args.worker_trials, 1)
     two = workers_wall_time(args.worker_trials, 2)
-    rows.append(row(NAMES["credit_scoring"], f"study of {args.worker_trials} trials (members=1), one worker", "wall time", one,
-                    unit="s", notes=f"{os.cpu_count()} cores, the worker on all of them"))
-    rows.append(row(NAMES["credit_scoring"], f"study of {args.worker_trials} trials (members=1), two workers", "wall time", two,
-                    unit="s", notes="two processes sharing one journal file, each on half the cores"))
+    rows.append({**row(NAMES["credit_scoring"], f"study of {args.worker_trials} trials (members=1), one worker", "wall time",
+                       one, unit="s", notes=f"{os.cpu_count()} cores, the worker on all of them"), "role": "derived"})
+    rows.append({**row(NAMES["credit_scoring"], f"study of {args.worker_trials} trials (members=1), two workers", "wall time",
+                       two, unit="s", notes="two processes sharing one journal file, each on half the cores"), "role": "derived"})
     print_table(rows)
     settings = {"solutions": args.solutions, "trials": args.trials, "worker_trials": args.worker_trials,
                 "wall_minutes": (time.perf_counter() - began) / 60}

@@ -40,29 +40,38 @@ def space_file(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory, space_file, applicants):
-    """A three-trial study, with Solution.evaluate (the test split's reading) counted."""
+    """A two-trial study tracked in MLflow (a store of its own), with Solution.evaluate (the test split's reading)
+    counted. Returns (result, evaluate calls, the MLflow tracking URI)."""
+    import os
+
     from solutions.batch.tune import tune
     from solutions.core.solution import Solution
 
-    out = tmp_path_factory.mktemp("tune") / "study"
+    folder = tmp_path_factory.mktemp("tune")
+    out, uri = folder / "study", f"sqlite:///{folder / 'mlflow.db'}"
     calls = []
-    evaluate = Solution.evaluate
+    evaluate, saved_uri = Solution.evaluate, os.environ.get("MLFLOW_TRACKING_URI")
 
     def counted(self, data=None):
         calls.append(data)
         return evaluate(self, data)
 
     Solution.evaluate = counted
+    os.environ["MLFLOW_TRACKING_URI"] = uri
     try:
         result = tune("credit_scoring", applicants, trials=2, recipe="quick", overrides=FIXED, space=space_file,
-                      out=out, pruner="none", progress=False)
+                      out=out, pruner="none", progress=False, track="mlflow")
     finally:
         Solution.evaluate = evaluate
-    return result, calls
+        if saved_uri is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = saved_uri
+    return result, calls, uri
 
 
 def test_the_study_has_its_trials_and_the_best_is_the_highest_validation_figure(study):
-    result, _ = study
+    result, _, _ = study
     trials = pd.read_csv(result.out / "trials.csv")
     assert list(trials["state"]) == ["complete"] * 2
     assert result.best_validation == pytest.approx(trials["value"].max())
@@ -72,7 +81,7 @@ def test_the_study_has_its_trials_and_the_best_is_the_highest_validation_figure(
 
 
 def test_the_test_split_is_read_once_by_the_best_run_which_says_it_was_tuned(study):
-    result, calls = study
+    result, calls, _ = study
     assert calls == [None]  # one evaluate() on the held-out test split: the best run's report
     best = result.out / "best"
     tuning = json.loads((best / "tuning.json").read_text())
@@ -85,7 +94,7 @@ def test_the_test_split_is_read_once_by_the_best_run_which_says_it_was_tuned(stu
 
 
 def test_the_tune_report_shows_trials_history_and_importances(study):
-    result, _ = study
+    result, _, _ = study
     page = (result.out / "report.html").read_text()
     for title in ("Search", "Best recipe", "Search space", "Optimisation history", "Parameter importances", "Trials"):
         assert f">{title}" in page
@@ -96,7 +105,7 @@ def test_the_tune_report_shows_trials_history_and_importances(study):
 def test_the_same_command_continues_the_study(study, space_file, applicants):
     from solutions.batch.tune import tune
 
-    result, _ = study
+    result, _, _ = study
     again = tune("credit_scoring", applicants, trials=2, recipe="quick", overrides=FIXED, space=space_file,
                  out=result.out, pruner="none", progress=False)
     assert again.trials["complete"] == 2  # nothing to add: no new trial, the best run kept
@@ -270,20 +279,16 @@ def test_plan_tune_entries_are_checked_with_the_rest_of_the_plan(tmp_path):
         assert words in message
 
 
-def test_tune_logs_its_trials_as_nested_mlflow_runs(tmp_path, monkeypatch, space_file, applicants):
-    mlflow = pytest.importorskip("mlflow")
-    from solutions.batch.tune import tune
-    from solutions.core.tracking import default_tracking_uri
+def test_tune_logs_its_trials_as_nested_mlflow_runs(study):
+    import mlflow
 
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    tune("credit_scoring", applicants, trials=1, recipe="quick", overrides=FIXED, space=space_file, out=tmp_path / "t",
-         pruner="none", progress=False, track="mlflow")
-    client = mlflow.MlflowClient(default_tracking_uri(tmp_path))
+    result, _, uri = study
+    client = mlflow.MlflowClient(uri)
     runs = client.search_runs([client.get_experiment_by_name("credit_scoring").experiment_id])
     by_name = {r.info.run_name: r for r in runs}
     parent = by_name["tune credit_scoring-applicants"]
-    assert {"trial 0", "best run"} <= set(by_name)
-    for child in ("trial 0", "best run"):
+    assert {"trial 0", "trial 1", "best run"} <= set(by_name)
+    for child in ("trial 0", "trial 1", "best run"):
         assert by_name[child].data.tags["mlflow.parentRunId"] == parent.info.run_id
-    assert "validation_auc" in by_name["trial 0"].data.metrics and "test_auc" in by_name["best run"].data.metrics
+    assert "validation_auc" in by_name["trial 0"].data.metrics
+    assert by_name["best run"].data.metrics["test_auc"] == pytest.approx(result.best_run.report.primary["value"])
