@@ -210,8 +210,9 @@ class Solution:
             if saved is not None and recipe_differences(saved, recipe):
                 diffs = ", ".join(f"{k}: saved {a!r}, now {b!r}" for k, (a, b) in recipe_differences(saved, recipe).items())
                 raise ConfigError(f"--resume must use the recipe the run started with; these keys differ: {diffs}.")
-            # A run stopped before its first checkpoint (it wrote only recipe.yaml) starts again from epoch 1.
-            resume = checkpoint_exists(checkpoint_dir)
+            # A run stopped before its first checkpoint (it wrote only recipe.yaml) starts again from epoch 1; a model
+            # trained in parts through the Trainer (checkpoints/<part>/) continues from its parts' checkpoints.
+            resume = checkpoint_exists(checkpoint_dir) or any(checkpoint_exists(p) for p in checkpoint_dir.glob("*/"))
         strategy = make_strategy(recipe.distribution, recipe.batch_size)
         started = time.perf_counter()
         set_seed(recipe.seed)
@@ -240,11 +241,14 @@ class Solution:
             model, result = train(
                 model, train_data, val_data, recipe=recipe, phases=self.training_phases(model, recipe),
                 loss=loss, metrics=metrics, steps_per_epoch=steps, checkpoint_dir=checkpoint_dir,
-                resume=resume, class_weight=class_weight, progress=progress, custom_objects=self.custom_objects(), callbacks=callbacks,
+                resume=resume and checkpoint_exists(checkpoint_dir), class_weight=class_weight, progress=progress,
+                custom_objects=self.custom_objects(), callbacks=callbacks,
                 optimizer_factory=self.make_optimizer,
             )
             model = self.inference_model(model, schema, recipe)
             model, notes = self.extend_model(model, splits, schema, recipe, trainer)
+            for part in trainer.parts:  # parts of this model trained through the Trainer join its history
+                result = result.followed_by(part)
         timings["fit_seconds"] = time.perf_counter() - started - timings["load_data_seconds"]
         self._recipe, self.model_, self.schema_, self.splits_, self.training_ = recipe, model, schema, splits, result
         self.training_notes_ = dict(notes)
@@ -376,7 +380,8 @@ class Solution:
         training = getattr(self, "training_", None)
         manifest = run_manifest(solution=self.name, recipe=self._recipe.to_dict(), seed=self._recipe.seed,
                                 data={k: v for k, v in getattr(self, "data_", {}).items() if k != "summary"},
-                                training=None if training is None else training.summary(),
+                                training=None if training is None else {**training.summary(), **(
+                                    {"notes": self.training_notes_} if getattr(self, "training_notes_", None) else {})},
                                 timings={**getattr(self, "timings_", {}), **(timings or {})},
                                 command=command if command is not None else sys.argv)
         write_run_files(Path(run_dir), model=self.model_, recipe=self._recipe.to_dict(), schema=self.schema_,

@@ -56,6 +56,16 @@ class TrainingResult:
         return {"epochs_done": self.epochs_done, "best_epoch": self.best_epoch, "stopped_early": self.stopped_early,
                 "resumed_from_epoch": self.resumed_from_epoch}
 
+    def followed_by(self, part: "TrainingResult") -> "TrainingResult":
+        """This training and then `part`, a later part of the same model (Trainer part_of_model): one history,
+        its epochs numbered on from this one's, the best epoch and early stop the part's."""
+        offset = self.epochs_done
+        return TrainingResult(
+            self.history + [{**entry, "epoch": int(entry["epoch"]) + offset} for entry in part.history],
+            offset + part.epochs_done, offset + part.best_epoch if part.best_epoch else self.best_epoch,
+            part.stopped_early, self.seconds + part.seconds,
+            self.resumed_from_epoch if part.resumed_from_epoch is None else offset + part.resumed_from_epoch)
+
 
 def set_seed(seed: int) -> None:
     """Seed Python, NumPy and the backend so the same seed trains the same model."""

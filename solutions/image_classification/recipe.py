@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 
 from solutions.core.config import Recipe, require_value
 from solutions.core.search_space import Choice, FloatRange
-from solutions.imaging.backbones import BACKBONE_NAMES
+from solutions.imaging.backbones import BACKBONE_NAMES, check_transfer_keys
 
 
 @dataclass(frozen=True)
@@ -23,10 +23,24 @@ class ImageClassificationRecipe(Recipe):
     label_smoothing, dropout: regularisation of the classifier head.
     on_corrupt: "skip" unreadable images (counted in the report) or "error" (list them and stop).
     backbone, weights: for model="transfer"; weights is None (random initialisation),
-      "imagenet" (downloaded by Keras, needs the network), a local weights file,
-      or a local KerasHub preset directory.
+      "imagenet" (downloaded by Keras, needs the network), a local weights file
+      (a Keras 3 .weights.h5 or a Keras 2 .h5, checked layer by layer against the
+      backbone), or a local KerasHub preset directory. backbone unset (null): the one
+      the weights file's name names (mobilenet_v2_1.0_224_imagenet_notop.weights.h5:
+      mobilenet_v2), else mobilenet_v3_small. Gray images are repeated to RGB; the
+      backbone's own input scaling is inside the model, which takes raw pixels.
     freeze_epochs, fine_tune_learning_rate: transfer learning trains the head with the
-      backbone frozen for freeze_epochs, then fine-tunes everything at the lower rate.
+      backbone frozen for freeze_epochs, then fine-tunes at the lower rate.
+    fine_tune_blocks: how many of the backbone's top blocks the fine-tuning unfreezes
+      (MobileNetV2: 1 is Conv_1, 2 adds block_16, ...); null: all of them; 0: none
+      (then freeze_epochs must equal epochs). Batch-norm layers stay frozen.
+    feature_cache: with pretrained weights, compute the frozen backbone's features once
+      (per view) and train the head on them, then cache the activations below the first
+      unfrozen block and fine-tune only what is above; false trains through the backbone.
+    feature_cache_mb: the memory the cache may take; a larger cache is written to the
+      run folder (checkpoints/feature_cache/, memory-mapped .npy, removed after training).
+    feature_cache_views: augmented views cached per training image besides the plain
+      one (each epoch draws one view per image); without augmentation only 0 or 1.
     top_k: the k of the reported top-k accuracy.
     """
 
@@ -60,10 +74,14 @@ class ImageClassificationRecipe(Recipe):
     label_smoothing: float = 0.1
     dropout: float = 0.0
     on_corrupt: Literal["skip", "error"] = "skip"
-    backbone: Literal[BACKBONE_NAMES] = "mobilenet_v3_small"  # type: ignore[valid-type]
+    backbone: Literal[BACKBONE_NAMES] | None = None  # type: ignore[valid-type]
     weights: str | None = None
     freeze_epochs: int = 3
     fine_tune_learning_rate: float = 1e-4
+    fine_tune_blocks: int | None = None
+    feature_cache: bool = True
+    feature_cache_mb: int = 2048
+    feature_cache_views: int = 1
     top_k: int = 5
 
     def check(self) -> None:
@@ -79,3 +97,4 @@ class ImageClassificationRecipe(Recipe):
         if self.model == "transfer" and self.weights:
             require_value(self.freeze_epochs <= self.epochs, "freeze_epochs", f"at most epochs ({self.epochs})", self.freeze_epochs)
         require_value(self.fine_tune_learning_rate > 0, "fine_tune_learning_rate", "a number > 0", self.fine_tune_learning_rate)
+        check_transfer_keys(self, augments=self.augment != "none", augment_key="augment=none")

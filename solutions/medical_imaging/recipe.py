@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 
 from solutions.core.config import Recipe, require_value
 from solutions.core.search_space import Choice, FloatRange
-from solutions.imaging.backbones import BACKBONE_NAMES
+from solutions.imaging.backbones import BACKBONE_NAMES, check_transfer_keys
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,19 @@ class MedicalImagingRecipe(Recipe):
     target_sensitivity: the sensitivity that operating_point="sensitivity" must reach.
     backbone, weights, freeze_epochs, fine_tune_learning_rate: the transfer-learning path
       (model="transfer"): weights None (random), "imagenet" (needs the network), a weights
-      file or a KerasHub preset directory; the head trains with the backbone frozen for
-      freeze_epochs, then everything is fine-tuned at the lower rate.
+      file (Keras 3 .weights.h5 or Keras 2 .h5, checked layer by layer against the backbone)
+      or a KerasHub preset directory; the head trains with the backbone frozen for
+      freeze_epochs, then the backbone is fine-tuned at the lower rate. backbone unset (null):
+      the one the weights file's name names, else mobilenet_v3_small. Gray images are
+      repeated to RGB; the backbone's input scaling is inside the model (raw pixels in).
+    fine_tune_blocks: how many of the backbone's top blocks fine-tuning unfreezes (null: all;
+      0: none, then freeze_epochs must equal epochs). Batch-norm layers stay frozen.
+    feature_cache, feature_cache_mb, feature_cache_views: with pretrained weights, the frozen
+      backbone's features are computed once per training image (plus feature_cache_views
+      augmented views when the recipe augments; 0 or 1 otherwise) and the head trains on them,
+      then the top blocks fine-tune on cached activations below them. The cache takes up to
+      feature_cache_mb of memory, beyond that a memory-mapped file in the run folder
+      (removed after training); feature_cache=false trains through the backbone every epoch.
     """
 
     PRESETS: ClassVar[dict] = {
@@ -83,10 +94,14 @@ class MedicalImagingRecipe(Recipe):
     on_corrupt: Literal["error", "skip"] = "error"
     operating_point: Literal["youden", "sensitivity"] = "youden"
     target_sensitivity: float = 0.9
-    backbone: Literal[BACKBONE_NAMES] = "mobilenet_v3_small"  # type: ignore[valid-type]
+    backbone: Literal[BACKBONE_NAMES] | None = None  # type: ignore[valid-type]
     weights: str | None = None
     freeze_epochs: int = 3
     fine_tune_learning_rate: float = 1e-4
+    fine_tune_blocks: int | None = None
+    feature_cache: bool = True
+    feature_cache_mb: int = 2048
+    feature_cache_views: int = 1
 
     def check(self) -> None:
         super().check()
@@ -110,3 +125,5 @@ class MedicalImagingRecipe(Recipe):
         if self.model == "transfer" and self.weights:
             require_value(self.freeze_epochs <= self.epochs, "freeze_epochs", f"at most epochs ({self.epochs})", self.freeze_epochs)
         require_value(self.fine_tune_learning_rate > 0, "fine_tune_learning_rate", "a number > 0", self.fine_tune_learning_rate)
+        augments = bool(self.rotation_degrees or self.shift or self.zoom or self.contrast or self.flip != "none")
+        check_transfer_keys(self, augments=augments, augment_key="rotation_degrees, shift, zoom and contrast 0, flip none")
