@@ -238,8 +238,30 @@ class MaskedAverage(layers.Layer):
         return (input_shape[0][0], input_shape[0][-1])
 
 
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class WordVectorEmbedding(layers.Embedding):
+    """An Embedding whose rows start from pretrained word vectors, and which says where they came from.
+
+    `set_vectors(matrix, source)` assigns the rows (built for the adapted vocabulary) and records
+    `source`, a JSON dict (file name, SHA-256, dimension, vocabulary words found), in the layer's
+    config, so model.keras tells which vectors it started from. `trainable=False` keeps the rows as
+    set (Kim 2014's CNN-static).
+    """
+
+    def __init__(self, input_dim: int, output_dim: int, source: dict | None = None, **kwargs):
+        super().__init__(input_dim, output_dim, **kwargs)
+        self.source = None if source is None else dict(source)
+
+    def set_vectors(self, matrix, source: dict) -> None:
+        self.embeddings.assign(ops.convert_to_tensor(matrix, dtype=self.embeddings.dtype))
+        self.source = dict(source)
+
+    def get_config(self):
+        return {**super().get_config(), "source": self.source}
+
+
 CUSTOM_OBJECTS = {
     f"{PACKAGE}>{obj.__name__}": obj
     for obj in (separate_punctuation, LogCountRatioDense, FeatureDropout, FeatureWeights, TokenWindow, TokenChunks, ChunkAverage, PositionEmbedding,
-                MaskedAverage)
+                MaskedAverage, WordVectorEmbedding)
 }

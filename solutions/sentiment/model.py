@@ -2,7 +2,8 @@
 
 Every model starts with a TextVectorization layer, so `model.keras` alone takes raw
 (normalised, see normalize.py) strings. Its vocabulary, and for the naive-Bayes
-features the log-count ratios, are fitted on the training split by `adapt_sentiment_model`.
+features the log-count ratios, are fitted on the training split by `adapt_sentiment_model`,
+which also sets the embedding rows from a word-vector file (recipe key embedding_weights).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from solutions.sentiment.recipe import SEQUENCE_MODELS, SentimentRecipe
 VECTORIZER = "vectorize"
 NB_LAYER = "nb_logits"
 IDF_LAYER = "idf"
+EMBEDDING_LAYER = "embedding"
+MISSING_SHOWN = 10
 ADAPT_BATCH = 256
 
 
@@ -101,16 +104,16 @@ def _encoder(recipe: SentimentRecipe, n_classes: int):
 
     ids = keras.Input(shape=(recipe.max_length,), dtype="int64", name="token_ids")
     if recipe.model == "cnn":
-        x = layers.Embedding(recipe.max_tokens, recipe.embedding_dim, name="embedding")(ids)
+        x = _embedding(recipe, recipe.embedding_dim, mask_zero=False)(ids)
         pooled = [layers.GlobalMaxPooling1D(name=f"pool_{k}")(
             layers.Conv1D(recipe.units, k, padding="same", activation="relu", name=f"conv_{k}")(x))
             for k in recipe.kernel_sizes]
         x = pooled[0] if len(pooled) == 1 else layers.Concatenate(name="features")(pooled)
     elif recipe.model == "bilstm":
-        x = layers.Embedding(recipe.max_tokens, recipe.embedding_dim, mask_zero=True, name="embedding")(ids)
+        x = _embedding(recipe, recipe.embedding_dim, mask_zero=True)(ids)
         x = layers.Bidirectional(layers.LSTM(recipe.units), name="bilstm")(x)
     else:
-        x = layers.Embedding(recipe.max_tokens, recipe.units, mask_zero=True, name="embedding")(ids)
+        x = _embedding(recipe, recipe.units, mask_zero=True)(ids)
         x = PositionEmbedding(recipe.max_length, name="positions")(x)
         for i in range(recipe.num_layers):
             attended = layers.MultiHeadAttention(recipe.num_heads, recipe.units // recipe.num_heads,
@@ -124,6 +127,99 @@ def _encoder(recipe: SentimentRecipe, n_classes: int):
         x = layers.Dropout(recipe.dropout, name="dropout")(x)
     outputs = layers.Dense(n_classes, activation="softmax", name="probabilities", dtype="float32")(x)
     return keras.Model(ids, outputs, name=f"{recipe.model}_encoder")
+
+
+def _embedding(recipe: SentimentRecipe, width: int, mask_zero: bool):
+    """The word embedding of a sequence model: learned from scratch, or started from the recipe's word vectors
+    (their rows are set by `adapt_sentiment_model`, once the vocabulary is known)."""
+    from keras import layers
+
+    from solutions.sentiment.layers import WordVectorEmbedding
+
+    if recipe.embedding_weights is None:
+        return layers.Embedding(recipe.max_tokens, width, mask_zero=mask_zero, name=EMBEDDING_LAYER)
+    return WordVectorEmbedding(recipe.max_tokens, width, mask_zero=mask_zero, trainable=recipe.embedding_trainable,
+                               name=EMBEDDING_LAYER)
+
+
+def check_embedding_weights(recipe: SentimentRecipe) -> int | None:
+    """The dimension of the recipe's word-vector file (None without one), checked against the width of the
+    model's embedding before any data is read: a ConfigError when they differ or the file is missing."""
+    if recipe.embedding_weights is None:
+        return None
+    from solutions.sentiment.word_vectors import vector_dimension
+
+    dimension = vector_dimension(recipe.embedding_weights)
+    _check_width(recipe, dimension, Path(recipe.embedding_weights).name)
+    return dimension
+
+
+def _check_width(recipe: SentimentRecipe, dimension: int, file: str) -> None:
+    name, width = recipe.embedding_width()
+    if width != dimension:
+        raise ConfigError(
+            f"Recipe key `{name}` must equal the dimension of the word vectors in {file} ({dimension}) when "
+            f"embedding_weights is set: the {recipe.model} model's embedding rows are those vectors. "
+            f"Received: {name}={width}. Pass --set {name}={dimension}."
+            + (f" (num_heads must divide it: {recipe.num_heads} does not.)"
+               if name == "units" and dimension % recipe.num_heads else "")
+        )
+
+
+def set_word_vectors(model, vocabulary: list[str], recipe: SentimentRecipe) -> dict[str, Any]:
+    """Read the recipe's word-vector file for `vocabulary` (TextVectorization's, padding and OOV first), set the
+    rows of the model's embedding from it and return what was found (the `source` the layer records)."""
+    from solutions.sentiment.word_vectors import build_embedding_matrix, read_word_vectors
+
+    layer = word_vector_layer(model)
+    vectors = read_word_vectors(recipe.embedding_weights, vocabulary)
+    _check_width(recipe, vectors.dimension, vectors.path.name)
+    matrix = build_embedding_matrix(vocabulary, vectors, int(layer.input_dim), recipe.seed)
+    words = vocabulary[2:]
+    missing = [w for w in words if w not in vectors.vectors]
+    source = {"file": vectors.path.name, "sha256": vectors.sha256, "dimension": vectors.dimension,
+              "file_words": vectors.rows, "vocabulary": len(words), "found": len(words) - len(missing),
+              "found_lowercase": len(vectors.lowercase), "trainable": bool(layer.trainable),
+              "missing_examples": missing[:MISSING_SHOWN]}
+    layer.set_vectors(matrix, source)
+    return source
+
+
+def word_vector_layer(model):
+    """The WordVectorEmbedding of `model` (searched through its sub-models), or None."""
+    from solutions.sentiment.layers import WordVectorEmbedding
+
+    for layer in getattr(model, "layers", []):
+        if isinstance(layer, WordVectorEmbedding):
+            return layer
+        inner = word_vector_layer(layer)
+        if inner is not None:
+            return inner
+    return None
+
+
+def word_vector_notes(model) -> dict[str, Any]:
+    """What the report says of the pretrained word vectors a model started from ({} without them).
+
+    >>> word_vector_notes(build_sentiment_model({"class_names": ["a", "b"]}, SentimentRecipe(model="cnn")))
+    {}
+    """
+    layer = word_vector_layer(model)
+    source = None if layer is None else layer.source
+    if not source:
+        return {}
+    share = source["found"] / source["vocabulary"] if source["vocabulary"] else 0.0
+    lowercase = f" ({source['found_lowercase']:,} through a file word's lower-case form)" if source["found_lowercase"] else ""
+    return {
+        "word vectors file": source["file"],
+        "word vectors sha256": source["sha256"],
+        "word vectors": f"{source['dimension']} dimensions, {source['file_words']:,} words in the file",
+        "vocabulary words found in the file": f"{source['found']:,} of {source['vocabulary']:,} ({share:.1%}){lowercase}",
+        "vocabulary words not in the file": (f"{source['vocabulary'] - source['found']:,}, random rows; the most frequent: "
+                                             + (", ".join(map(repr, source["missing_examples"])) or "none")),
+        "embedding during training": ("trained with the model (non-static)" if source["trainable"]
+                                      else "frozen at the file's vectors (static)"),
+    }
 
 
 def check_hub_preset(recipe: SentimentRecipe) -> Path:
@@ -162,7 +258,8 @@ def _hub_classifier(recipe: SentimentRecipe, n_classes: int):
 
 
 def adapt_sentiment_model(model, texts: np.ndarray, y: np.ndarray, n_classes: int, recipe: SentimentRecipe) -> None:
-    """Fit the vocabulary (and naive-Bayes ratios) of `model` on the training texts.
+    """Fit the vocabulary (and naive-Bayes ratios, or the rows of pretrained word vectors) of `model` on the
+    training texts.
 
     The ratio of feature j for class k is log((p_kj / |p_k|) / (q_kj / |q_k|)), where
     p_k (q_k) counts the training texts of class k (of the other classes) holding feature j,
@@ -174,6 +271,8 @@ def adapt_sentiment_model(model, texts: np.ndarray, y: np.ndarray, n_classes: in
         return
     vectorize = model.get_layer(VECTORIZER)
     vectorize.adapt(tf.data.Dataset.from_tensor_slices(np.asarray(texts, dtype=object).astype(str)).batch(ADAPT_BATCH))
+    if recipe.embedding_weights is not None:
+        set_word_vectors(model, [str(w) for w in vectorize.get_vocabulary()], recipe)
     if recipe.model != "bow" or recipe.features == "binary":
         return
     counts = document_counts(vectorize, texts, y, n_classes, recipe.max_tokens)

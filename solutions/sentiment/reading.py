@@ -5,8 +5,12 @@ Formats: a table (CSV, TSV or JSON Lines) with a text and a label column
 a folder per class of .txt files (pos/, neg/, ...), optionally under train/
 val/ test/ (the aclImdb and review_polarity layouts; aclImdb's unlabelled
 unsup/ is skipped), also inside a .tar.gz or .zip archive; a line file of
-`sentence<TAB>label` lines (.txt, or a .tsv without a header). Every file is
-decoded as UTF-8 under the recipe's on_decode_error policy. The result is
+`sentence<TAB>label` lines (.txt, or a .tsv without a header); a folder of one
+file per class, one text a line, the class being the file's suffix
+(`class_files`: rt-polarity.pos and rt-polarity.neg, Pang & Lee's sentence
+polarity data). Every file is decoded as UTF-8 under the recipe's
+on_decode_error policy, except that a class_files dataset config may name its
+`options: {encoding: ...}` (rt-polarity is Windows-1252). The result is
 `RawTexts`, which `solutions.sentiment.cleaning` turns into examples.
 """
 
@@ -28,7 +32,10 @@ from solutions.core.wording import plural
 TEXT_COLUMNS = ("text", "sentence", "review", "content", "document", "tweet")
 UNLABELLED_FOLDERS = ("unsup",)
 TABLE_SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-FORMATS = ("csv", "tsv", "jsonl", "lines", "folder")
+FORMATS = ("csv", "tsv", "jsonl", "lines", "folder", "class_files")
+# Suffixes that name a kind of file rather than a class, so a folder of them is no class_files layout.
+DOCUMENT_SUFFIXES = frozenset({"", ".txt", ".md", ".rst", ".csv", ".tsv", ".json", ".jsonl", ".ndjson", ".yaml", ".yml",
+                               ".html", ".pdf", ".gz", ".tgz", ".zip", ".tar", ".py", ".sh"})
 
 
 @dataclass(frozen=True)
@@ -94,7 +101,7 @@ def detect_format(path: Path, config: dict[str, Any]) -> str:
             raise DataError(f"Dataset `format` must be one of {', '.join(FORMATS)}. Received: format={given!r}.")
         return given
     if path.is_dir():
-        return "folder"
+        return "class_files" if class_files(path) else "folder"
     suffix = path.suffix.lower()
     if suffix == ".txt":
         return "lines"
@@ -128,6 +135,8 @@ def read_raw_texts(source: DataSource, policy: str) -> RawTexts:
     kind = detect_format(path, source.config)
     if kind == "folder":
         return _folder_layout(path, policy)
+    if kind == "class_files":
+        return _class_files_layout(path, source.config, policy)
     if kind == "lines":
         return _line_file(path, policy)
     return _table_file(path, kind, source.config, policy)
@@ -161,6 +170,85 @@ def _folder_layout(root: Path, policy: str) -> RawTexts:
             "class (pos/, neg/, ...), optionally under train/ and test/."
         )
     return RawTexts(texts, labels, ids, given if layout.has_splits else None, dropped)
+
+
+def class_files(root: Path) -> list[tuple[str, Path]]:
+    """The (class, file) pairs of a class_files layout in `root`, or [] when it is none: no subfolders (an
+    archive's single top folder is stepped into) and two or more files `<stem>.<class>` sharing one stem.
+
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> for name in ("rt-polarity.pos", "rt-polarity.neg"):
+    ...     _ = (root / name).write_text("a line\\n")
+    >>> [(label, file.name) for label, file in class_files(root)]
+    [('neg', 'rt-polarity.neg'), ('pos', 'rt-polarity.pos')]
+    """
+    entries = [p for p in sorted(Path(root).iterdir()) if not p.name.startswith((".", "_"))]
+    folders = [p for p in entries if p.is_dir()]
+    if len(folders) == 1 and len(entries) == 1:
+        return class_files(folders[0])
+    files = [p for p in entries if p.is_file() and p.suffix.lower() not in DOCUMENT_SUFFIXES]
+    if folders or len(files) < 2 or len({p.stem for p in files}) != 1:
+        return []
+    return [(p.suffix[1:], p) for p in files]
+
+
+def _class_files_layout(root: Path, config: dict[str, Any], policy: str) -> RawTexts:
+    pairs = class_files(root)
+    if not pairs:
+        found = ", ".join(p.name for p in sorted(root.iterdir())[:10]) or "nothing"
+        raise DataError(f"{root} is no class_files layout (found: {found}). Expected two or more files named "
+                        "<name>.<class> (rt-polarity.pos, rt-polarity.neg), one text a line, and no subfolders.")
+    encoding = _encoding(config)
+    texts, labels, ids, dropped = [], [], [], []
+    for label, file in pairs:
+        if encoding is None:
+            text, bad = read_text_file(file, policy)
+        else:
+            text, bad = _decode_as(file, encoding), []
+        bad_lines = set(bad)
+        lines = text.split("\n")  # "\n" only: str.splitlines() also breaks at U+0085 and U+2028
+        if lines and lines[-1] == "":
+            lines.pop()
+        for number, line in enumerate(lines, start=1):
+            name = f"{file.name}:{number}"
+            if number in bad_lines:
+                if policy == "skip":
+                    dropped.append((name, "not valid UTF-8"))
+                    continue
+                dropped.append((name, "undecodable bytes replaced, kept"))
+            texts.append(line.rstrip("\r")), labels.append(label), ids.append(name)
+    return RawTexts(texts, labels, ids, None, dropped)
+
+
+def _encoding(config: dict[str, Any]) -> str | None:
+    """The dataset config's `options.encoding` (checked to be a codec), or None for UTF-8 under on_decode_error."""
+    options = config.get("options") or {}
+    encoding = options.get("encoding") if isinstance(options, dict) else None
+    if encoding is None or codecs.lookup("utf-8").name == _codec_name(encoding):
+        return None
+    return encoding
+
+
+def _codec_name(encoding: Any) -> str:
+    try:
+        return codecs.lookup(str(encoding)).name
+    except LookupError:
+        raise DataError(f"Dataset option `encoding` must be a Python codec name such as utf-8, cp1252 or latin-1. "
+                        f"Received: encoding={encoding!r}.") from None
+
+
+def _decode_as(path: Path, encoding: str) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise DataError(f"Could not read {path}: {error}.") from None
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise DataError(f"{path} is not valid {encoding}: line {line} has the byte 0x{data[error.start]:02x}. "
+                        "Set the dataset config's options: {encoding: ...} to the file's encoding.") from None
 
 
 def _line_file(path: Path, policy: str) -> RawTexts:

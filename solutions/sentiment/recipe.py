@@ -34,6 +34,17 @@ class SentimentRecipe(Recipe):
     hidden_units: bow only; 0 is a linear model on the features, > 0 adds a ReLU layer of that size.
     nb_alpha: additive smoothing of the naive-Bayes counts (features="nb").
     embedding_dim, units: width of the embeddings and of the CNN filters / LSTM / Transformer.
+    embedding_weights: cnn, bilstm, transformer: a word-vector file in GloVe's text format (`word v1 ... vD`
+      per line, e.g. glove.6B.100d.txt; a word2vec / fastText .vec header line is read too) whose vectors
+      start the embedding (Kim 2014). Read once at fit time for the vocabulary of the training split, which
+      is all it keeps in memory: a word is looked up as it is, else as the lower-case form of a file word;
+      words not in the file get random rows (normal, the spread of the vectors found; seeded), the padding
+      row zeros. The report says how many vocabulary words were found; model.keras holds the matrix (the file
+      is not needed to predict) and manifest.json names the file and its SHA-256. The embedding's width must
+      equal the file's dimension: embedding_dim for cnn and bilstm, units for the transformer (no default is
+      replaced silently: set it, e.g. --set embedding_dim=100 for glove.6B.100d.txt). None: learned from scratch.
+    embedding_trainable: with embedding_weights: true trains the vectors with the model (Kim's
+      CNN-non-static), false keeps them as read (CNN-static; words missing from the file keep their random rows).
     kernel_sizes: CNN filter widths; num_layers, num_heads: Transformer encoder depth and heads.
     max_length: sequence models read at most this many tokens per window.
     truncation: which tokens a long text keeps: "head" (the first max_length), "tail" (the last),
@@ -103,6 +114,8 @@ class SentimentRecipe(Recipe):
     duplicates: Literal["drop", "keep"] = "drop"
     on_decode_error: Literal["error", "skip", "replace"] = "error"
     hub_preset: str | None = None
+    embedding_weights: str | None = None
+    embedding_trainable: bool = True
     dropout: float = 0.0
     feature_dropout: float = 0.0
 
@@ -141,6 +154,14 @@ class SentimentRecipe(Recipe):
         require_value(0 <= self.feature_dropout < 1, "feature_dropout", "a number in [0, 1)", self.feature_dropout)
         require_value(self.units % self.num_heads == 0 or self.model != "transformer", "num_heads",
                       f"a divisor of units ({self.units}) for the transformer", self.num_heads)
+        require_value(self.embedding_weights is None or self.model in SEQUENCE_MODELS, "embedding_weights",
+                      f"unset with model={self.model} (only cnn, bilstm and transformer have a word embedding to start "
+                      "from pretrained vectors: pass --set model=cnn, or drop embedding_weights)", self.embedding_weights)
+        require_value(self.embedding_weights is None or bool(self.embedding_weights.strip()), "embedding_weights",
+                      "the path of a word-vector file, or none", self.embedding_weights)
+        require_value(self.embedding_trainable or self.embedding_weights is not None, "embedding_trainable",
+                      "true without embedding_weights (false keeps pretrained vectors as read, Kim's CNN-static; a "
+                      "frozen random embedding would learn nothing from the words)", self.embedding_trainable)
         for pair in self.label_map:
             require_value("=" in pair and pair.split("=", 1)[1].strip() != "", "label_map",
                           'a list of "raw=class" pairs, e.g. [1=negative, 5=positive]', list(self.label_map))
@@ -152,6 +173,16 @@ class SentimentRecipe(Recipe):
         {'1': 'neg', '5': 'pos'}
         """
         return {raw.strip(): name.strip() for raw, name in (pair.split("=", 1) for pair in self.label_map)}
+
+    def embedding_width(self) -> tuple[str, int]:
+        """(recipe key, value) of the width of the sequence model's word embedding: `units` for the transformer
+        (its embedding is as wide as its encoder), else `embedding_dim`.
+
+        >>> SentimentRecipe(model="transformer", units=48).embedding_width()
+        ('units', 48)
+        """
+        name = "units" if self.model == "transformer" else "embedding_dim"
+        return name, getattr(self, name)
 
     def model_standardize(self) -> str:
         """The TextVectorization standardisation `standardize` resolves to.

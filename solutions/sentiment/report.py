@@ -4,7 +4,7 @@ attributions by occlusion, text lengths, and the baselines trained on the same s
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -36,8 +36,10 @@ def classification_metrics(y: np.ndarray, probabilities: np.ndarray, n_classes: 
 
 
 def evaluate_sentiment(split: Split, probabilities: np.ndarray, train: Split | None, class_names: tuple[str, ...],
-                       score: Callable[[list[str]], np.ndarray], max_length: int | None, seed: int) -> Evaluation:
-    """The report's metrics, sections and baselines; `score` maps raw texts to probabilities (for occlusion)."""
+                       score: Callable[[list[str]], np.ndarray], max_length: int | None, seed: int,
+                       notes: dict[str, Any] | None = None) -> Evaluation:
+    """The report's metrics, sections and baselines; `score` maps raw texts to probabilities (for occlusion);
+    `notes` (what, value), such as the word vectors the embedding started from, become a "Training notes" table."""
     import pandas as pd
 
     n = len(class_names)
@@ -66,6 +68,8 @@ def evaluate_sentiment(split: Split, probabilities: np.ndarray, train: Split | N
         attribution_section(split, probabilities, class_names, score, seed),
         length_section(split.x, max_length),
     ]
+    if notes:
+        sections.append(table_section("Training notes", ["what", "value"], [[k, v] for k, v in notes.items()]))
     predictions = pd.DataFrame({"id": split.ids, "true": [class_names[i] for i in y],
                                 "predicted": [class_names[i] for i in predicted], "probability": probabilities.max(axis=1)})
     for j, name in enumerate(class_names):

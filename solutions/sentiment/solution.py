@@ -34,11 +34,13 @@ class SentimentSolution(Solution):
     export_formats = ("saved_model",)
 
     def check_before_fit(self, recipe: SentimentRecipe) -> None:
-        """A hub preset folder is checked before any data is read or file written."""
-        if recipe.model == "hub":
-            from solutions.sentiment.model import check_hub_preset
+        """A hub preset folder, or a word-vector file and its dimension, are checked before any data is read or
+        file written."""
+        from solutions.sentiment.model import check_embedding_weights, check_hub_preset
 
+        if recipe.model == "hub":
             check_hub_preset(recipe)
+        check_embedding_weights(recipe)
 
     def load_examples(self, source: DataSource, recipe: SentimentRecipe, schema: dict | None) -> Examples:
         """Training data remembers its --text and --label columns; new data for a trained run
@@ -66,6 +68,13 @@ class SentimentSolution(Solution):
 
         adapt_sentiment_model(model, normalize_texts(train.x, schema["normalize"]), train.y,
                               len(schema["class_names"]), recipe)
+
+    def extend_model(self, model, splits: Splits, schema: dict[str, Any], recipe: SentimentRecipe, trainer):
+        """No second network; the training notes (which the manifest records) name the word-vector file the
+        embedding started from, with its sha256 and how many vocabulary words it held, if any."""
+        from solutions.sentiment.model import word_vector_notes
+
+        return model, word_vector_notes(model)
 
     def make_optimizer(self, recipe: SentimentRecipe, learning_rate: float, total_steps: int):
         import keras
@@ -104,10 +113,11 @@ class SentimentSolution(Solution):
         return np.asarray(self.model_.predict(dataset, verbose=0))
 
     def evaluate_split(self, split: Split, scores: np.ndarray, train: Split | None, decision: None) -> Evaluation:
+        from solutions.sentiment.model import word_vector_notes
         from solutions.sentiment.report import evaluate_sentiment
 
         return evaluate_sentiment(split, scores, train, tuple(self.schema_["class_names"]), self.predict_scores,
-                                  self.schema_.get("max_length"), self._recipe.seed)
+                                  self.schema_.get("max_length"), self._recipe.seed, notes=word_vector_notes(self.model_))
 
     def read_inputs(self, source: Any, schema: dict[str, Any], chunk_size: int) -> Iterator[InputChunk]:
         return iter_prediction_texts(source, schema, chunk_size, self._recipe.on_decode_error)
