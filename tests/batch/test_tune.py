@@ -58,10 +58,13 @@ def study(tmp_path_factory, space_file, applicants):
 
     Solution.evaluate = counted
     os.environ["MLFLOW_TRACKING_URI"] = uri
+    cwd = os.getcwd()
+    os.chdir(folder)  # MLflow puts the artifacts of a store given by URI under ./mlruns
     try:
         result = tune("credit_scoring", applicants, trials=2, recipe="quick", overrides=FIXED, space=space_file,
                       out=out, pruner="none", progress=False, track="mlflow")
     finally:
+        os.chdir(cwd)
         Solution.evaluate = evaluate
         if saved_uri is None:
             os.environ.pop("MLFLOW_TRACKING_URI", None)

@@ -116,7 +116,7 @@ def test_german_credit_beats_refusing_everyone():
     assert report.primary["value"] > 0.7 and report.metrics["cost_per_applicant"]["value"] < 0.7
 
 
-@pytest.mark.parametrize("fmt", ["saved_model", "onnx"])
+@pytest.mark.parametrize("fmt", ["onnx"])  # every format: tests/tables/test_export.py
 def test_exported_ensemble_gives_the_probability_before_calibration(run, tmp_path, capsys, fmt):
     """The run is a two-member wide & deep ensemble: exported as one score, the network's probability of
     default; decision.json's calibration (and threshold) apply to it after, as in `ksol predict`."""
