@@ -212,11 +212,8 @@ def _class_files_layout(root: Path, config: dict[str, Any], policy: str) -> RawT
             lines.pop()
         for number, line in enumerate(lines, start=1):
             name = f"{file.name}:{number}"
-            if number in bad_lines:
-                if policy == "skip":
-                    dropped.append((name, "not valid UTF-8"))
-                    continue
-                dropped.append((name, "undecodable bytes replaced, kept"))
+            if skipped_for_bytes(name, number in bad_lines, policy, dropped):
+                continue
             texts.append(line.rstrip("\r")), labels.append(label), ids.append(name)
     return RawTexts(texts, labels, ids, None, dropped)
 
@@ -262,11 +259,8 @@ def _line_file(path: Path, policy: str) -> RawTexts:
         if not line.strip():
             continue
         name = f"{path.name}:{number}"
-        if number in bad_lines:
-            if policy == "skip":
-                dropped.append((name, "not valid UTF-8"))
-                continue
-            dropped.append((name, "undecodable bytes replaced, kept"))
+        if skipped_for_bytes(name, number in bad_lines, policy, dropped):
+            continue
         sentence, tab, label = line.rpartition("\t")
         if not tab:
             raise DataError(
@@ -348,3 +342,14 @@ def _row_id(frame, i: int, id_column: str | None, path: Path) -> str:
 def is_missing(value: Any) -> bool:
     """Whether a cell is empty: None, or NaN (what pandas reads for a blank cell)."""
     return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+def skipped_for_bytes(name: str, undecodable: bool, policy: str, dropped: list[tuple[str, str]]) -> bool:
+    """Record a line whose bytes were not UTF-8 in `dropped`; True when the decode policy skips it."""
+    if not undecodable:
+        return False
+    if policy == "skip":
+        dropped.append((name, "not valid UTF-8"))
+        return True
+    dropped.append((name, "undecodable bytes replaced, kept"))
+    return False
