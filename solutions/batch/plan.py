@@ -220,6 +220,14 @@ def _validate_tunes(entries: Any, names: set[str], errors: list[str]) -> list[Pl
         trials = entry.get("trials")
         if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
             errors.append(f"{where}: `trials` must be an integer >= 1. Received: {trials!r}")
+        seed = entry.get("seed", 0)
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            errors.append(f"{where}: `seed` must be an integer. Received: {seed!r}")
+            seed = 0
+        timeout = entry.get("timeout")
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
+            errors.append(f"{where}: `timeout` must be a number of minutes > 0. Received: {timeout!r}")
+            timeout = None
         pruner = str(entry.get("pruner", "median"))
         if pruner not in PRUNERS:
             errors.append(f"{where}: `pruner` must be one of {', '.join(PRUNERS)}. Received: {pruner!r}")
@@ -241,7 +249,7 @@ def _validate_tunes(entries: Any, names: set[str], errors: list[str]) -> list[Pl
         names.add(name)
         tunes.append(PlannedTune(name, solution, data, trials if isinstance(trials, int) else 1,
                                  str(entry.get("recipe", "default")), dict(overrides) if isinstance(overrides, dict) else {},
-                                 entry.get("space"), entry.get("timeout"), pruner, int(entry.get("seed", 0)), options))
+                                 entry.get("space"), timeout, pruner, seed, options))
     return tunes
 
 

@@ -77,6 +77,9 @@ def default_space(recipe_class: type[Recipe]) -> dict[str, Dimension]:
 
 def read_space(recipe_class: type[Recipe], path: str | Path) -> tuple[dict[str, Dimension], dict[str, Any]]:
     """The space of a YAML file (see the module docstring) and the keys it fixes, checked against the recipe."""
+    if not Path(path).is_file():
+        raise ConfigError(f"Search space file not found: {path}. Pass --space with an existing YAML file of "
+                          "key: {low: ..., high: ...} or key: [choices], or leave --space out for the recipe's own space.")
     values = read_recipe_file(Path(path))
     extend = values.pop("extend", False)
     if not isinstance(extend, bool):

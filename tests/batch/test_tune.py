@@ -178,9 +178,10 @@ def test_choices_of_tuples_round_trip_through_optuna_labels():
     ("dropout: {low: 0.0, high: 1.5}\n", ["dropout", "1.5", "rejects"]),
     ("hidden_units: [[16], [0]]\n", ["hidden_units", "rejects"]),
     ("epochs: 3\n", ["nothing to tune"]),
+    (None, ["Search space file not found", "--space"]),
 ])
 def test_a_bad_space_exits_2_naming_the_key(tmp_path, capsys, space, words):
-    path = write_space(tmp_path / "space.yaml", space)
+    path = write_space(tmp_path / "space.yaml", space) if space is not None else tmp_path / "missing.yaml"
     code = main(["tune", "credit_scoring", "--data", "applicants", "--trials", "2", "--space", str(path),
                  "--out", str(tmp_path / "out")])
     message = capsys.readouterr().err
@@ -273,12 +274,14 @@ def test_plan_tune_entries_are_checked_with_the_rest_of_the_plan(tmp_path):
 
     plan = {"tunes": [{"solution": "credit_scoring", "data": "applicants", "trials": 0, "pruner": "best"},
                       {"solution": "credit_scorin", "data": "applicants", "trials": 2},
-                      {"solution": "credit_scoring", "data": "applicants", "trials": 2, "spaces": "x.yaml"}]}
+                      {"solution": "credit_scoring", "data": "applicants", "trials": 2, "spaces": "x.yaml"},
+                      {"solution": "credit_scoring", "data": "applicants", "trials": 2, "seed": "abc", "timeout": 0}]}
     with pytest.raises(ConfigError) as error:
         validate_plan(plan, tmp_path)
     message = str(error.value)
     for words in ("tunes[0]: `trials` must be an integer >= 1. Received: 0", "tunes[0]: `pruner`",
-                  "tunes[1]: unknown solution 'credit_scorin'", "tunes[2]: unknown key 'spaces'"):
+                  "tunes[1]: unknown solution 'credit_scorin'", "tunes[2]: unknown key 'spaces'",
+                  "tunes[3]: `seed` must be an integer. Received: 'abc'", "tunes[3]: `timeout`"):
         assert words in message
 
 
