@@ -10,7 +10,7 @@ A domain subclass fills in a few hooks; each returns what the next one needs:
     loss_and_metrics(schema, recipe)       -> (loss, metrics)
     evaluate_split(split, scores, train, decision) -> Evaluation   metrics and report sections
     read_inputs(source, schema, chunk_size) -> iterator of InputChunk   for predict
-    prediction_rows(chunk, scores, decision) -> DataFrame
+    prediction_rows(chunk, scores, decision) -> DataFrame   (called by predict_chunk(chunk, decision))
 
 and optionally `choose_decision` (a threshold or operating point chosen on validation
 scores after training: saved as decision.json, overridden by --threshold), `training_phases`
@@ -363,7 +363,14 @@ class Solution:
         for chunk in self.read_inputs(inputs, self.schema_, chunk_size or self.prediction_chunk_size):
             failures.extend(chunk.failures)
             if len(chunk.ids):
-                yield self.prediction_rows(chunk, self.predict_scores(chunk.x), decision)
+                yield self.predict_chunk(chunk, decision)
+
+    def predict_chunk(self, chunk: InputChunk, decision: Decision | None):
+        """The prediction rows of one chunk of readable inputs: its scores through `prediction_rows`.
+
+        A domain whose rows need more than the scores from the same pass (fraud's reasons come with
+        the scores from one explaining pass) overrides this."""
+        return self.prediction_rows(chunk, self.predict_scores(chunk.x), decision)
 
     # ------------------------------------------------------------ persistence
     def save(self, run_dir: str | Path, command: list[str] | None = None, timings: dict[str, float] | None = None) -> Path:

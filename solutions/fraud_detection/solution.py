@@ -200,7 +200,16 @@ class FraudDetectionSolution(TabularSolution):
         return scores, squared @ matrix
 
     # --------------------------------------------------------- predict
-    def prediction_rows(self, chunk: InputChunk, scores: np.ndarray, decision: Decision):
+    def predict_chunk(self, chunk: InputChunk, decision: Decision):
+        """With reasons from a supervised network, one explaining pass gives the scores and the reasons
+        (its scores are the model's own outputs); the autoencoder's reasons come from another model."""
+        if not self._recipe.n_reasons or self._recipe.detector == "autoencoder":
+            return super().predict_chunk(chunk, decision)
+        scores, attributions = self.explain_rows(chunk.x)
+        return self.prediction_rows(chunk, scores[:, None], decision, attributions)
+
+    def prediction_rows(self, chunk: InputChunk, scores: np.ndarray, decision: Decision,
+                        attributions: np.ndarray | None = None):
         frame = self.id_columns(chunk)
         threshold = decision.threshold
         n = self._recipe.n_reasons
@@ -208,7 +217,8 @@ class FraudDetectionSolution(TabularSolution):
         frame["score"] = score
         frame["flag"] = (score >= threshold).astype(int)
         if n:
-            _, attributions = self.explain_rows(chunk.x)
+            if attributions is None:
+                _, attributions = self.explain_rows(chunk.x)
             for k, column in enumerate(_top_columns(attributions, self.feature_columns(), n)):
                 frame[f"reason_{k + 1}"] = column
         return frame

@@ -181,6 +181,13 @@ def build_binary_model(schema: dict[str, Any], encoder, head, name: str):
     return keras.Model(inputs, score, name=name)
 
 
+def is_plain_binary_model(model) -> bool:
+    """Whether `model` is build_binary_model's: its output is sigmoid(head(encoder(inputs))), nothing else."""
+    inner = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    return ([layer.name for layer in inner] == ["encoder", "head", "score"]
+            and model.get_layer("score").get_config().get("activation") == "sigmoid")
+
+
 def pack_inputs(inputs: dict[str, np.ndarray], schema: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     """The model inputs as two matrices: numeric columns (n, k) float32 and categorical columns (n, m) text.
 
@@ -272,6 +279,7 @@ class TableScorer:
             members = int(reference[len(matrices)].shape[-1]) // width
             matrices.append(tf.constant(np.tile(matrix, (members, 1))))
         model, unpack = self.model, self._unpack
+        plain = is_plain_binary_model(model)
 
         @tf.function(input_signature=self._signature)
         def explain(values, texts):
@@ -285,7 +293,8 @@ class TableScorer:
             total = 0.0
             for g, e, r, m in zip(gradients, encoded, reference, matrices):
                 total = total + tf.matmul(g * (e - r), m)
-            return model(x, training=False), total
+            # The score from the same forward pass where the model is sigmoid(head(encoder)), else the model's own.
+            return (tf.sigmoid(logit) if plain else model(x, training=False)), total
 
         return explain
 

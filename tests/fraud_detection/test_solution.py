@@ -9,6 +9,7 @@ import pytest
 from solutions.cli import main
 from solutions.fraud_detection import FraudDetectionSolution
 from solutions.fraud_detection.data import make_transactions
+from solutions.tables.model import is_plain_binary_model
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +65,7 @@ def test_predict_streams_chunks_with_score_flag_and_reasons(run, new_rows, tmp_p
     assert ((scored["score"] >= threshold).astype(int) == scored["flag"]).all()
     loaded = FraudDetectionSolution.load(run)
     direct = loaded.predict_scores(pd.read_csv(new_rows))[:, 0]
+    assert is_plain_binary_model(loaded.model_)  # so predict's scores came from the explaining pass's own logit
     assert np.allclose(direct, scored["score"], atol=1e-5)
     code, _, _ = cli(capsys, "--quiet", "predict", str(run), "--data", str(new_rows), "--out", str(out), "--threshold", "0")
     assert code == 0 and pd.read_csv(out)["flag"].all()
@@ -127,6 +129,10 @@ def test_combined_detector_saves_loads_and_explains(tmp_path):
     assert np.allclose(loaded.predict_scores(x), solution.predict_scores(x), atol=1e-6)
     scores, attributions = loaded.explain_rows(x.head(5))
     assert attributions.shape == (5, len(loaded.feature_columns()))
+    # predict takes its scores from the explaining pass: the stacked score, not the classifier's alone
+    assert not is_plain_binary_model(loaded.model_)
+    assert np.allclose(scores, loaded.predict_scores(x.head(5))[:, 0], atol=1e-6)
+    assert np.allclose(loaded.predict(x.head(5))["score"], scores, atol=1e-6)
 
 
 def test_autoencoder_alone_scores_reconstruction_error_and_names_unusual_columns():
