@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import sys
 import time
 
@@ -72,12 +73,34 @@ def interval(values: list[float]) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
+ALL_VARIANTS = ("mlp", "wide_deep", "mlp1", "tabm", "mlp_plr", "tabm_loss", "tabm_plain", "mlp10", "wide_deep10")
+VARIANTS_RUN_BY_DEFAULT = ALL_VARIANTS
+
+
+def beside_previous(rows: list[dict], settings: dict) -> tuple[list[dict], dict]:
+    """These rows, and the results file's rows of networks (or baselines) not run this time (same folds, seed)."""
+    from _common import RESULTS_DIR
+
+    path = RESULTS_DIR / f"{DOMAIN}.json"
+    if not path.is_file():
+        return rows, settings
+    previous = json.loads(path.read_text())
+    ran = {(r["row"], r["metric"]) for r in rows}
+    kept = [r for r in previous["rows"] if (r["row"], r["metric"]) not in ran]
+    if kept:
+        settings = {**settings, "earlier_rows": f"{len(kept)} rows kept from the run of {previous.get('date')}"}
+    return kept + rows, settings
+
+
 def main(argv: list[str]) -> int:
     from sklearn.model_selection import StratifiedKFold
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--folds", type=int, default=10, help="folds to run (of the 10)")
     parser.add_argument("--epochs", type=int, help="override the default recipe's epochs (smoke runs)")
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS_RUN_BY_DEFAULT), choices=list(ALL_VARIANTS),
+                        help="networks to run; rows of the others (and the baselines, which come with `mlp`) are kept "
+                             "from the results file")
     args = parser.parse_args(argv)
     began = time.perf_counter()
     source = resolve_data("german_credit")
@@ -93,10 +116,18 @@ def main(argv: list[str]) -> int:
 
     members = CreditScoringSolution("default").resolve_recipe().members
     tabm = {"members": 1, "network": "tabm", "numeric_embedding": "periodic", "lr_schedule": "constant", "monitor": "val_auc"}
-    variants = (("mlp", {}, f"MLP (default, {members} members)"), ("wide_deep", {}, f"wide-and-deep ({members} members)"),
-                ("mlp", {"members": 1}, "MLP, one network (members=1)"),
-                ("mlp", tabm, "TabM k=16 + periodic embeddings (one network)"),
-                ("mlp", {**tabm, "tabm_k": 1}, "MLP-PLR: TabM k=1 + periodic embeddings (one network)"))
+    variants = {"mlp": ("mlp", {}, f"MLP (default, {members} members)"),
+                "wide_deep": ("wide_deep", {}, f"wide-and-deep ({members} members)"),
+                "mlp1": ("mlp", {"members": 1}, "MLP, one network (members=1)"),
+                "tabm": ("mlp", tabm, "TabM k=16 + periodic embeddings (one network)"),
+                "mlp_plr": ("mlp", {**tabm, "tabm_k": 1}, "MLP-PLR: TabM k=1 + periodic embeddings (one network)"),
+                "tabm_loss": ("mlp", {**tabm, "monitor": "val_loss"},
+                              "TabM k=16 + periodic embeddings, early stopping on validation loss"),
+                "tabm_plain": ("mlp", {"members": 1, "network": "tabm", "monitor": "val_loss"},
+                               "TabM k=16, no numeric embeddings, early stopping on validation loss"),
+                "mlp10": ("mlp", {"members": 10}, "MLP, 10 members"),
+                "wide_deep10": ("wide_deep", {"members": 10}, "wide-and-deep, 10 members")}
+    variants = [variants[name] for name in args.variants]
     validation: dict[str, list[float]] = {}
     for k, (_, test_index) in enumerate(folds):
         for model, extra, label in variants:
@@ -145,9 +176,10 @@ def main(argv: list[str]) -> int:
         mean, low, high = interval(values)
         rows.append(row(DATASET, name, "validation ROC-AUC", mean, low=low, high=high,
                         notes=f"mean over {n} folds of the 15% validation split inside each fold's training applicants"))
-    print_table(rows)
-    settings = {"folds": n, "epochs": args.epochs or "default recipe", "seed": SEED,
+    settings = {"folds": n, "epochs": args.epochs or "default recipe", "seed": SEED, "variants": args.variants,
                 "wall_minutes": (time.perf_counter() - began) / 60}
+    rows, settings = beside_previous(rows, settings)
+    print_table(rows)
     print(f"wrote {write_results(DOMAIN, rows, settings)}")
     return 0
 
