@@ -73,7 +73,8 @@ def interval(values: list[float]) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
-ALL_VARIANTS = ("mlp", "wide_deep", "mlp1", "tabm", "mlp_plr", "tabm_loss", "tabm_plain", "mlp10", "wide_deep10")
+ALL_VARIANTS = ("mlp", "wide_deep", "mlp1", "tabm", "mlp_plr", "tabm_loss", "tabm_plain", "tabm_ple", "tabm_ple_tree",
+                "mlp10", "wide_deep10")
 VARIANTS_RUN_BY_DEFAULT = ALL_VARIANTS
 
 
@@ -125,6 +126,10 @@ def main(argv: list[str]) -> int:
                               "TabM k=16 + periodic embeddings, early stopping on validation loss"),
                 "tabm_plain": ("mlp", {"members": 1, "network": "tabm", "monitor": "val_loss"},
                                "TabM k=16, no numeric embeddings, early stopping on validation loss"),
+                "tabm_ple": ("mlp", {**tabm, "numeric_embedding": "piecewise_linear", "monitor": "val_loss"},
+                             "TabM k=16 + piecewise-linear embeddings (quantile bins), early stopping on validation loss"),
+                "tabm_ple_tree": ("mlp", {**tabm, "numeric_embedding": "piecewise_linear_tree", "monitor": "val_loss"},
+                                  "TabM k=16 + piecewise-linear embeddings (tree bins), early stopping on validation loss"),
                 "mlp10": ("mlp", {"members": 10}, "MLP, 10 members"),
                 "wide_deep10": ("wide_deep", {"members": 10}, "wide-and-deep, 10 members")}
     variants = [variants[name] for name in args.variants]

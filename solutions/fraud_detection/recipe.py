@@ -7,6 +7,7 @@ from typing import ClassVar, Literal
 
 from solutions.core.config import require_value
 from solutions.core.search_space import Choice, FloatRange, IntRange
+from solutions.tables.numeric_bins import NUMERIC_EMBEDDINGS
 from solutions.tables.solution import TabularRecipe
 
 
@@ -83,7 +84,7 @@ class FraudRecipe(TabularRecipe):
     monitor: str = "val_auprc"
     network: Literal["mlp", "tabm"] = "tabm"
     tabm_k: int = 1
-    numeric_embedding: Literal["none", "periodic"] = "periodic"
+    numeric_embedding: Literal[NUMERIC_EMBEDDINGS] = "periodic"  # type: ignore[valid-type]
     early_stopping_patience: int = 8
     validation_fraction: float = 0.15
     dropout: float = 0.3

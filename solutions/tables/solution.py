@@ -32,6 +32,7 @@ from solutions.tables.columns import (
     binary_labels, check_missing, column_list, feature_schema, infer_layout, labels_as_text, time_value, time_values,
     unusable_columns, without_columns,
 )
+from solutions.tables.numeric_bins import NUMERIC_EMBEDDINGS, fit_numeric_bins
 from solutions.tables.inputs import SOURCE_ATTR, check_numbers_in_range, frame_to_inputs, rows_in_range
 from solutions.tables.reading import iter_table_chunks, read_table_file
 
@@ -54,8 +55,14 @@ class TabularRecipe(Recipe):
     hidden_units: the MLP's layer widths; dropout: after each of them.
     network: "mlp" (hidden_units, dropout) or "tabm": one network imitating an ensemble of tabm_k MLPs
       (1 to 64, with members=1; BatchEnsemble adapters; tabm_blocks layers of tabm_width; see
-      tables.tabm_network), optionally with numeric_embedding="periodic" (each number through its own
-      periodic embedding first).
+      tables.tabm_network), optionally with numeric embeddings: each number through its own small
+      vector first (Gorishniy et al., NeurIPS 2022): "periodic" (PLR: periodic, linear, ReLU),
+      "piecewise_linear" (piecewise-linear encoding on `numeric_bins` quantile bins of the training
+      split, then a linear layer per column) or "piecewise_linear_tree" (the same on target-aware bins:
+      the thresholds of a decision tree per column, fitted on the training split's labels). The bins
+      are fitted once, saved in schema.json and built into the model.
+    numeric_bins: the most bins per numeric column for the piecewise-linear embeddings (2 to 256); a
+      column with fewer distinct values gets fewer.
     members: how many independently initialised networks are trained side by side and averaged
       (their logits) into the saved model's one score; 1 is a single network. See
       tables.ensemble: small tables give very different networks from different seeds.
@@ -71,7 +78,8 @@ class TabularRecipe(Recipe):
     dropout: float = 0.1
     members: int = 1
     network: Literal["mlp", "tabm"] = "mlp"
-    numeric_embedding: Literal["none", "periodic"] = "none"
+    numeric_embedding: Literal[NUMERIC_EMBEDDINGS] = "none"  # type: ignore[valid-type]
+    numeric_bins: int = 48
     tabm_k: int = 16
     tabm_width: int = 128
     tabm_blocks: int = 2
@@ -83,6 +91,8 @@ class TabularRecipe(Recipe):
                       "1 with network=tabm (TabM is already an ensemble of tabm_k members)", self.members)
         require_value(self.network == "tabm" or self.numeric_embedding == "none", "numeric_embedding",
                       '"none" unless network=tabm', self.numeric_embedding)
+        require_value(2 <= self.numeric_bins <= 256, "numeric_bins", "an integer from 2 to 256 (bins per numeric column)",
+                      self.numeric_bins)
         # tabm's own check is k >= 1 (k = 1: one member, TabM's blocks without the ensemble); 64 bounds the cost.
         require_value(1 <= self.tabm_k <= 64, "tabm_k", "an integer from 1 to 64 (the number of TabM members)", self.tabm_k)
         require_value(self.tabm_width >= 1, "tabm_width", "an integer >= 1 (the width of each TabM block)", self.tabm_width)
@@ -223,8 +233,10 @@ class TabularSolution(Solution):
         return dataclasses.replace(splits, notes=tuple(list(splits.notes) + notes))
 
     def make_schema(self, splits: Splits, recipe: TabularRecipe) -> dict[str, Any]:
-        return {"class_names": list(splits.class_names), "positive": splits.class_names[1],
-                **feature_schema(splits.train.x, splits.found["layout"], recipe.min_category_count),
+        features = feature_schema(splits.train.x, splits.found["layout"], recipe.min_category_count)
+        bins = fit_numeric_bins(splits.train.x, splits.train.y, features["numeric"], recipe)
+        return {"class_names": list(splits.class_names), "positive": splits.class_names[1], **features,
+                **({"numeric_bins": bins} if bins is not None else {}),
                 "missing_policy": recipe.missing, "missing_counts": splits.found["missing"]}
 
     def inputs(self, x: Any, where: str | None = None) -> dict[str, np.ndarray]:

@@ -1,8 +1,9 @@
 """TabM for table solutions: the encoded row -> (periodic embeddings of its numbers) -> k BatchEnsemble members.
 
 `--set network=tabm` (any table solution) builds one network that imitates an ensemble of `tabm_k` MLPs
-(Gorishniy et al., ICLR 2025; layers in `tables.tabm`), optionally with periodic embeddings of each numeric
-column first (`--set numeric_embedding=periodic`: "PLR", `tables.numeric_embeddings`). It plugs into the
+(Gorishniy et al., ICLR 2025; layers in `tables.tabm`), optionally with an embedding of each numeric
+column first (`--set numeric_embedding=periodic`: "PLR"; `piecewise_linear` / `piecewise_linear_tree`: piecewise-linear
+encodings on bins fitted on the training split, `tables.numeric_bins`; layers in `tables.numeric_embeddings`). It plugs into the
 seed-ensemble contract of `tables.ensemble`: the training model outputs every member's probability,
 (n, k), trained on the mean of the members' losses (`MemberLoss`), and its "member_heads" sub-model maps
 the encoder's output to the k logits, so `inference_ensemble` saves it as one score (the mean member
@@ -19,7 +20,7 @@ from keras import layers
 
 from solutions.tables.ensemble import MEMBER_HEADS, SliceFeatures
 from solutions.tables.model import build_encoder, table_inputs
-from solutions.tables.numeric_embeddings import PeriodicEmbeddings
+from solutions.tables.numeric_embeddings import PeriodicEmbeddings, PiecewiseLinearEmbeddings
 from solutions.tables.tabm import build_tabm_head
 
 # Chosen by hand, not tuned (rtdl's defaults are 24 / 48 / 0.01): with these, TabM (k=16) reached a validation
@@ -27,14 +28,25 @@ from solutions.tables.tabm import build_tabm_head
 PERIODIC = {"d_embedding": 16, "n_frequencies": 16, "frequency_init_scale": 0.05}
 
 
-def build_tabm_member_heads(width: int, n_numeric: int, recipe) -> keras.Model:
-    """(n, width) encoded rows -> (n, tabm_k) member logits; the first `n_numeric` positions are the numbers."""
+def numeric_embedding_layer(recipe, bins: list[list[float]] | None):
+    """The recipe's embedding of the numbers, (n, columns) -> (n, columns, d): periodic (PLR) or piecewise linear."""
+    if recipe.numeric_embedding == "periodic":
+        return PeriodicEmbeddings(**PERIODIC, name="periodic")
+    if bins is None:
+        raise ValueError(f"numeric_embedding={recipe.numeric_embedding} needs the schema's numeric_bins.")
+    # TabM's example notebook: version B (a linear embedding plus the learned piecewise part), no ReLU.
+    return PiecewiseLinearEmbeddings(bins, d_embedding=PERIODIC["d_embedding"], activation=False, name="piecewise_linear")
+
+
+def build_tabm_member_heads(width: int, n_numeric: int, recipe, bins: list[list[float]] | None = None) -> keras.Model:
+    """(n, width) encoded rows -> (n, tabm_k) member logits; the first `n_numeric` positions are the numbers
+    (`bins`: their piecewise-linear bin edges, schema["numeric_bins"])."""
     vector = keras.Input((width,), name="member_heads_input")
     x = vector
-    embedded = recipe.numeric_embedding == "periodic" and n_numeric > 0
+    embedded = recipe.numeric_embedding != "none" and n_numeric > 0
     if embedded:
         numbers = SliceFeatures(0, n_numeric, name="numbers")(vector)
-        parts = [layers.Flatten(name="numbers_embedded")(PeriodicEmbeddings(**PERIODIC, name="periodic")(numbers))]
+        parts = [layers.Flatten(name="numbers_embedded")(numeric_embedding_layer(recipe, bins)(numbers))]
         if width > n_numeric:
             parts.append(SliceFeatures(n_numeric, width, name="other_features")(vector))
         x = parts[0] if len(parts) == 1 else layers.Concatenate(name="embedded_row")(parts)
@@ -57,7 +69,8 @@ def build_tabm_network(schema: dict[str, Any], recipe, name: str) -> keras.Model
     (None, 4)
     """
     encoder = build_encoder(schema, ("embedding",), recipe.max_embedding_dim, name="encoder")
-    heads = build_tabm_member_heads(int(encoder.output.shape[-1]), len(schema["numeric"]), recipe)
+    heads = build_tabm_member_heads(int(encoder.output.shape[-1]), len(schema["numeric"]), recipe,
+                                    schema.get("numeric_bins"))
     inputs = table_inputs(schema)
     scores = layers.Activation("sigmoid", name="member_scores")(heads(encoder(inputs)))
     return keras.Model(inputs, scores, name=f"{name}_training")

@@ -144,10 +144,16 @@ def test_autoencoder_alone_scores_reconstruction_error_and_names_unusual_columns
     assert (attributions >= 0).all()
 
 
-def test_tabm_with_periodic_embeddings_trains_saves_and_explains_as_one_score(tmp_path):
-    solution = FraudDetectionSolution(recipe="quick", network="tabm", numeric_embedding="periodic", tabm_k=4,
-                                      tabm_width=16, epochs=2)
+@pytest.mark.parametrize("embedding", ["periodic", "piecewise_linear_tree"])
+def test_tabm_with_numeric_embeddings_trains_saves_and_explains_as_one_score(tmp_path, embedding):
+    solution = FraudDetectionSolution(recipe="quick", network="tabm", numeric_embedding=embedding, tabm_k=4,
+                                      tabm_width=16, epochs=2, numeric_bins=8)
     solution.fit("transactions", progress=False)
+    if embedding != "periodic":  # bins fitted on the training split, in the schema, built into the layer
+        bins = solution.schema_["numeric_bins"]
+        assert len(bins) == len(solution.schema_["numeric"]) and all(1 < len(b) <= 9 for b in bins)
+        layer = solution.model_.get_layer("head").get_layer("member_heads").get_layer("piecewise_linear")
+        assert [list(b) for b in layer.bins] == bins
     assert solution.model_.output_shape == (None, 1)  # k members trained, one averaged score saved
     assert {"encoder", "head"} <= {layer.name for layer in solution.model_.layers}
     solution.save(tmp_path)
