@@ -260,8 +260,33 @@ class WordVectorEmbedding(layers.Embedding):
         return {**super().get_config(), "source": self.source}
 
 
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class ProbabilityAverage(layers.Layer):
+    """The weighted average of several models' class probabilities: an ensemble's output.
+
+    `weights` (one per input, summing to 1) and the members' `names` are in the config, so model.keras
+    says how its members are combined.
+    """
+
+    def __init__(self, weights, names, **kwargs):
+        super().__init__(**kwargs)
+        if len(weights) != len(names) or not len(weights):
+            raise ValueError(f"`weights` and `names` must be non-empty and of one length. Received: weights={weights}, "
+                             f"names={names}.")
+        self.member_weights, self.names = [float(w) for w in weights], [str(n) for n in names]
+
+    def call(self, inputs):
+        return sum(ops.cast(p, "float32") * w for p, w in zip(inputs, self.member_weights))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "weights": self.member_weights, "names": self.names}
+
+
 CUSTOM_OBJECTS = {
     f"{PACKAGE}>{obj.__name__}": obj
     for obj in (separate_punctuation, LogCountRatioDense, FeatureDropout, FeatureWeights, TokenWindow, TokenChunks, ChunkAverage, PositionEmbedding,
-                MaskedAverage, WordVectorEmbedding)
+                MaskedAverage, WordVectorEmbedding, ProbabilityAverage)
 }

@@ -1,9 +1,11 @@
 """Sentiment classifiers in Keras: raw strings in, class probabilities out.
 
-Every model starts with a TextVectorization layer, so `model.keras` alone takes raw
-(normalised, see normalize.py) strings. Its vocabulary, and for the naive-Bayes
-features the log-count ratios, are fitted on the training split by `adapt_sentiment_model`,
-which also sets the embedding rows from a word-vector file (recipe key embedding_weights).
+Every model starts with a TextVectorization layer (the encoder model: its preset's WordPiece
+tokenizer, encoder.py), so `model.keras` alone takes raw (normalised, see normalize.py) strings.
+Its vocabulary, and for the naive-Bayes features the log-count ratios, are fitted on the training
+split by `adapt_sentiment_model`, which also sets the embedding rows from a word-vector file (recipe
+key embedding_weights). An ensemble (ensemble.py) is built here as its first member; the others join
+it after training.
 """
 
 from __future__ import annotations
@@ -33,6 +35,12 @@ def build_sentiment_model(schema: dict[str, Any], recipe: SentimentRecipe):
     (None, 2)
     """
     n_classes = len(schema["class_names"])
+    if recipe.model == "ensemble":
+        return build_sentiment_model(schema, recipe.member_recipe(recipe.members()[0]))
+    if recipe.model == "encoder":
+        from solutions.sentiment.encoder import build_encoder_model
+
+        return build_encoder_model(schema, recipe)
     if recipe.model == "bow":
         return _bag_of_ngrams(recipe, n_classes)
     if recipe.model in SEQUENCE_MODELS:
@@ -267,7 +275,8 @@ def adapt_sentiment_model(model, texts: np.ndarray, y: np.ndarray, n_classes: in
     """
     import tensorflow as tf
 
-    if recipe.model == "hub":
+    recipe = recipe.member_recipe(recipe.members()[0])  # an ensemble's first member; any other model itself
+    if recipe.model in ("hub", "encoder"):  # their tokenizers come with the pretrained model
         return
     vectorize = model.get_layer(VECTORIZER)
     vectorize.adapt(tf.data.Dataset.from_tensor_slices(np.asarray(texts, dtype=object).astype(str)).batch(ADAPT_BATCH))

@@ -34,13 +34,17 @@ class SentimentSolution(Solution):
     export_formats = ("saved_model",)
 
     def check_before_fit(self, recipe: SentimentRecipe) -> None:
-        """A hub preset folder, or a word-vector file and its dimension, are checked before any data is read or
-        file written."""
+        """A hub preset or encoder folder, or a word-vector file and its dimension, are checked (for each member
+        of an ensemble) before any data is read or file written."""
+        from solutions.sentiment.encoder_preset import check_encoder_preset
         from solutions.sentiment.model import check_embedding_weights, check_hub_preset
 
-        if recipe.model == "hub":
-            check_hub_preset(recipe)
-        check_embedding_weights(recipe)
+        for member in map(recipe.member_recipe, recipe.members()):
+            if member.model == "hub":
+                check_hub_preset(member)
+            if member.model == "encoder":
+                check_encoder_preset(member.hub_preset, member.encoder_sequence_length)
+            check_embedding_weights(member)
 
     def load_examples(self, source: DataSource, recipe: SentimentRecipe, schema: dict | None) -> Examples:
         """Training data remembers its --text and --label columns; new data for a trained run
@@ -56,7 +60,7 @@ class SentimentSolution(Solution):
     def make_schema(self, splits: Splits, recipe: SentimentRecipe) -> dict[str, Any]:
         return {"class_names": list(splits.class_names), "normalize": recipe.normalize,
                 "standardize": recipe.model_standardize(), **splits.found,
-                "max_length": recipe.max_length if recipe.model in SEQUENCE_MODELS else None}
+                "max_length": recipe.max_length if set(recipe.members()) & set(SEQUENCE_MODELS) else None}
 
     def build_model(self, schema: dict[str, Any], recipe: SentimentRecipe):
         from solutions.sentiment.model import build_sentiment_model
@@ -69,11 +73,35 @@ class SentimentSolution(Solution):
         adapt_sentiment_model(model, normalize_texts(train.x, schema["normalize"]), train.y,
                               len(schema["class_names"]), recipe)
 
+    def training_phases(self, model, recipe: SentimentRecipe):
+        """The workflow's loop trains the model, except the encoder's head: it trains on cached embeddings in
+        extend_model (embedding_cache.py)."""
+        return [] if recipe.members()[0] == "encoder" else super().training_phases(model, recipe)
+
     def extend_model(self, model, splits: Splits, schema: dict[str, Any], recipe: SentimentRecipe, trainer):
-        """No second network; the training notes (which the manifest records) name the word-vector file the
-        embedding started from, with its sha256 and how many vocabulary words it held, if any."""
+        """The encoder's head trained on cached embeddings, or an ensemble's other members trained and joined
+        (ensemble.py); the training notes (which the manifest records) name the word-vector file the embedding
+        started from, the encoder, the embedding throughput and the ensemble's weights, where they apply."""
         from solutions.sentiment.model import word_vector_notes
 
+        def loss_and_metrics():
+            return self.loss_and_metrics(schema, recipe)
+
+        if recipe.model == "encoder":
+            from solutions.sentiment.embedding_cache import train_encoder_head
+
+            return model, train_encoder_head(model, splits, schema, recipe, trainer, loss_and_metrics).notes
+        if recipe.model == "ensemble":
+            from solutions.sentiment.ensemble import train_ensemble
+
+            def build_member(member: SentimentRecipe):
+                built = self.build_model(schema, member)
+                self.adapt_model(built, splits.train, schema, member)
+                return built
+
+            return train_ensemble(model, splits, schema, recipe, trainer,
+                                  lambda split, member, training: self.make_dataset(split, schema, member, training),
+                                  loss_and_metrics, build_member)
         return model, word_vector_notes(model)
 
     def make_optimizer(self, recipe: SentimentRecipe, learning_rate: float, total_steps: int):
@@ -113,11 +141,14 @@ class SentimentSolution(Solution):
         return np.asarray(self.model_.predict(dataset, verbose=0))
 
     def evaluate_split(self, split: Split, scores: np.ndarray, train: Split | None, decision: None) -> Evaluation:
+        from solutions.sentiment.encoder import encoder_notes
+        from solutions.sentiment.ensemble import ensemble_notes
         from solutions.sentiment.model import word_vector_notes
         from solutions.sentiment.report import evaluate_sentiment
 
+        notes = {**word_vector_notes(self.model_), **encoder_notes(self.model_), **ensemble_notes(self.model_)}
         return evaluate_sentiment(split, scores, train, tuple(self.schema_["class_names"]), self.predict_scores,
-                                  self.schema_.get("max_length"), self._recipe.seed, notes=word_vector_notes(self.model_))
+                                  self.schema_.get("max_length"), self._recipe.seed, notes=notes)
 
     def read_inputs(self, source: Any, schema: dict[str, Any], chunk_size: int) -> Iterator[InputChunk]:
         return iter_prediction_texts(source, schema, chunk_size, self._recipe.on_decode_error)
@@ -151,9 +182,11 @@ class SentimentSolution(Solution):
         return np.asarray([" ".join(rng.choice(words, 6)) for _ in range(n)], dtype=object)
 
     def custom_objects(self) -> dict[str, Any]:
+        from solutions.sentiment.encoder_layers import ENCODER_OBJECTS
         from solutions.sentiment.layers import CUSTOM_OBJECTS
 
+        # While fitting, building the model has imported KerasHub already; a loaded run has its recipe.
         recipe = self.recipe if isinstance(self.recipe, SentimentRecipe) else None
-        if recipe is not None and recipe.model == "hub":
+        if recipe is not None and {"hub", "encoder"} & set(recipe.members()):
             import keras_hub  # noqa: F401  (registers KerasHub's layers for loading)
-        return dict(CUSTOM_OBJECTS)
+        return {**CUSTOM_OBJECTS, **ENCODER_OBJECTS}
