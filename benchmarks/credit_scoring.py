@@ -23,13 +23,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 import time
 
 import numpy as np
 
-from _common import print_table, row, write_results
+from _common import beside_previous, print_table, row, write_results
 
 from solutions.core import metrics as M
 from solutions.core.datasets import resolve_data
@@ -76,21 +75,6 @@ def interval(values: list[float]) -> tuple[float, float, float]:
 ALL_VARIANTS = ("mlp", "wide_deep", "mlp1", "tabm", "mlp_plr", "tabm_loss", "tabm_plain", "tabm_ple", "tabm_ple_tree",
                 "mlp10", "wide_deep10")
 VARIANTS_RUN_BY_DEFAULT = ALL_VARIANTS
-
-
-def beside_previous(rows: list[dict], settings: dict) -> tuple[list[dict], dict]:
-    """These rows, and the results file's rows of networks (or baselines) not run this time (same folds, seed)."""
-    from _common import RESULTS_DIR
-
-    path = RESULTS_DIR / f"{DOMAIN}.json"
-    if not path.is_file():
-        return rows, settings
-    previous = json.loads(path.read_text())
-    ran = {(r["row"], r["metric"]) for r in rows}
-    kept = [r for r in previous["rows"] if (r["row"], r["metric"]) not in ran]
-    if kept:
-        settings = {**settings, "earlier_rows": f"{len(kept)} rows kept from the run of {previous.get('date')}"}
-    return kept + rows, settings
 
 
 def main(argv: list[str]) -> int:
@@ -183,7 +167,7 @@ def main(argv: list[str]) -> int:
                         notes=f"mean over {n} folds of the 15% validation split inside each fold's training applicants"))
     settings = {"folds": n, "epochs": args.epochs or "default recipe", "seed": SEED, "variants": args.variants,
                 "wall_minutes": (time.perf_counter() - began) / 60}
-    rows, settings = beside_previous(rows, settings)
+    rows, settings = beside_previous(DOMAIN, rows, settings)
     print_table(rows)
     print(f"wrote {write_results(DOMAIN, rows, settings)}")
     return 0

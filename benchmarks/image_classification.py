@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import math
 import statistics
 import sys
@@ -40,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import ROOT, print_table, row, write_results
+from _common import ROOT, beside_previous, print_table, row, write_results
 
 from solutions.core.config import make_recipe, parse_overrides
 from solutions.core.datasets import resolve_data
@@ -376,18 +375,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-def beside_previous(rows: list[dict], settings: dict) -> tuple[list[dict], dict]:
-    """The results file's earlier rows (from-scratch runs) with these transfer rows in place of earlier ones."""
-    from _common import RESULTS_DIR
-
-    path = RESULTS_DIR / f"{DOMAIN}.json"
-    previous = json.loads(path.read_text()) if path.is_file() else {"rows": [], "settings": {}}
-    names = {r["row"] for r in rows}
-    kept = [r for r in previous["rows"] if r["row"] not in names]
-    return kept + rows, {**previous.get("settings", {}), "transfer": settings,
-                         "from_scratch_date": previous.get("date")}
-
-
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     began = time.perf_counter()
@@ -405,7 +392,7 @@ def main(argv: list[str]) -> int:
         rows += throughput_rows
     settings["wall_seconds"] = time.perf_counter() - began
     if args.transfer:
-        rows, settings = beside_previous(rows, settings)
+        rows, settings = beside_previous(DOMAIN, rows, settings)
     path = write_results(DOMAIN, rows, settings)
     print()
     print_table(rows)

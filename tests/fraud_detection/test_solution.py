@@ -165,7 +165,9 @@ def test_tabm_with_numeric_embeddings_trains_saves_and_explains_as_one_score(tmp
 
 
 @pytest.mark.parametrize("options, key", [({"network": "tabm", "members": 2}, "members"),
-                                          ({"network": "mlp", "numeric_embedding": "periodic"}, "numeric_embedding")])
+                                          ({"network": "mlp", "numeric_embedding": "periodic"}, "numeric_embedding"),
+                                          ({"numeric_bins": 1}, "numeric_bins"), ({"numeric_bins": 257}, "numeric_bins"),
+                                          ({"numeric_embedding": "splines"}, "numeric_embedding")])
 def test_tabm_options_that_do_not_fit_together_name_the_key(options, key):
     from solutions.core.errors import ConfigError
 
