@@ -16,19 +16,32 @@ class DetectionRecipe(Recipe):
     """How an object detector is trained.
 
     The detector is single-stage and anchor-free (FCOS-style): a small residual CNN
-    (or a KerasHub backbone from a local preset directory), a feature pyramid merged
-    down to stride 8, and a head predicting per location class scores, the distances
-    to the box's four sides and a centre-ness score. Non-maximum suppression runs
-    inside the saved model.
+    (or MobileNetV2, or a KerasHub backbone from a local preset directory), a feature
+    pyramid merged down to stride 8, and a head predicting per location class scores,
+    the distances to the box's four sides and a centre-ness score. Non-maximum
+    suppression runs inside the saved model.
 
     image_size: (height, width) every image is letterboxed to (kept aspect ratio,
       grey padding at the bottom and right); both multiples of 32.
     width: filters of the CNN's first stage (doubling per stage: width .. 8*width).
     blocks: residual blocks per stage (4 stages, strides 4, 8, 16, 32).
     head_width, head_depth: filters and 3x3 conv layers of each head branch.
-    backbone_preset: None (the CNN, trained from scratch) or a local KerasHub preset
-      directory (a folder with config.json, e.g. from keras_hub's save_to_preset):
-      its pretrained backbone's P3-P5 feature maps feed the pyramid. Never downloaded.
+    backbone: "cnn" (the residual CNN above, from scratch; normalised by the training
+      images' per-channel mean and std) or "mobilenet_v2" (keras.applications MobileNetV2,
+      width 1.0: its stride-8, 16 and 32 maps block_6_expand_relu, block_13_expand_relu
+      and out_relu feed the pyramid; its own input scaling, pixels to [-1, 1], is inside
+      the model, which still takes raw 0-255 pixels).
+    weights: for backbone="mobilenet_v2": None (random initialisation), a local weights
+      file (mobilenet_v2_1.0_224_imagenet_notop.weights.h5, a Keras 3 .weights.h5 or a
+      Keras 2 .h5, checked layer by layer against the backbone; its name and sha256 go
+      into the run's manifest) or "imagenet" (downloaded by Keras, needs the network).
+    freeze_epochs, fine_tune_learning_rate: with `weights`, the first freeze_epochs epochs
+      train the pyramid and head on the frozen backbone at learning_rate, the rest fine-tune
+      the whole detector at fine_tune_learning_rate (0: fine-tune from the first epoch).
+      The pretrained backbone's batch-norm statistics stay frozen throughout.
+    backbone_preset: None, or a local KerasHub preset directory (a folder with config.json,
+      e.g. from keras_hub's save_to_preset) whose pretrained backbone replaces the CNN: its
+      P3-P5 feature maps feed the pyramid. Never downloaded. Not with `weights`.
     center_radius: a location is a positive for a box when it lies inside the box
       and within this many strides of the box centre.
     focal_alpha, focal_gamma: the focal loss of the class scores.
@@ -75,6 +88,10 @@ class DetectionRecipe(Recipe):
     blocks: tuple[int, ...] = (1, 2, 2, 1)
     head_width: int = 48
     head_depth: int = 1
+    backbone: Literal["cnn", "mobilenet_v2"] = "cnn"
+    weights: str | None = None
+    freeze_epochs: int = 5
+    fine_tune_learning_rate: float = 5e-4
     backbone_preset: str | None = None
     center_radius: float = 1.5
     focal_alpha: float = 0.25
@@ -100,6 +117,7 @@ class DetectionRecipe(Recipe):
                       "four integers >= 0 (residual blocks of the stages at strides 4, 8, 16, 32)", list(self.blocks))
         require_value(self.head_width >= 4, "head_width", "an integer >= 4", self.head_width)
         require_value(self.head_depth >= 0, "head_depth", "an integer >= 0", self.head_depth)
+        self._check_backbone_keys()
         require_value(self.center_radius > 0, "center_radius", "a number > 0 (in strides)", self.center_radius)
         require_value(0 < self.focal_alpha < 1, "focal_alpha", "a number in (0, 1)", self.focal_alpha)
         require_value(self.focal_gamma >= 0, "focal_gamma", "a number >= 0", self.focal_gamma)
@@ -115,3 +133,19 @@ class DetectionRecipe(Recipe):
         require_value(self.class_weight == "none", "class_weight",
                       '"none" for detection (the focal loss already down-weights the many easy background locations)',
                       self.class_weight)
+
+    def _check_backbone_keys(self) -> None:
+        require_value(not (self.backbone_preset and self.weights), "weights",
+                      "null with backbone_preset (the preset directory holds its own weights; give one or the other)",
+                      self.weights)
+        require_value(not self.backbone_preset or self.backbone == "cnn", "backbone",
+                      '"cnn" (its default) with backbone_preset, whose KerasHub backbone replaces it', self.backbone)
+        require_value(not (self.weights and self.backbone == "cnn"), "backbone",
+                      '"mobilenet_v2" when `weights` is set (the CNN has no pretrained weights; it trains from scratch): '
+                      "add --set backbone=mobilenet_v2", self.backbone)
+        require_value(self.freeze_epochs >= 0, "freeze_epochs", "an integer >= 0", self.freeze_epochs)
+        if self.weights:
+            require_value(self.freeze_epochs <= self.epochs, "freeze_epochs", f"at most epochs ({self.epochs})",
+                          self.freeze_epochs)
+        require_value(self.fine_tune_learning_rate > 0, "fine_tune_learning_rate", "a number > 0",
+                      self.fine_tune_learning_rate)

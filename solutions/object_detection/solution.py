@@ -65,6 +65,25 @@ class ObjectDetectionSolution(Solution):
 
         return build_detector(schema, recipe)
 
+    def check_before_fit(self, recipe: DetectionRecipe) -> None:
+        """A pretrained backbone's weights path exists and the image size suits it, before data is read."""
+        from solutions.object_detection.pretrained import check_pretrained_recipe
+
+        check_pretrained_recipe(recipe)
+
+    def training_phases(self, model, recipe: DetectionRecipe):
+        """One phase from scratch; frozen backbone then fine-tuning with pretrained weights (pretrained.py)."""
+        from solutions.object_detection.pretrained import detection_phases
+
+        return detection_phases(recipe)
+
+    def extend_model(self, model, splits: Splits, schema: dict[str, Any], recipe: DetectionRecipe, trainer):
+        """No second network; the training notes (which the manifest records) name the backbone and the
+        weights file it started from, with its sha256."""
+        from solutions.object_detection.pretrained import backbone_notes
+
+        return model, backbone_notes(recipe)
+
     def inference_model(self, model, schema: dict[str, Any], recipe: DetectionRecipe):
         from solutions.object_detection.model import with_decoder
 
@@ -100,13 +119,19 @@ class ObjectDetectionSolution(Solution):
         """The COCO evaluation, with the COCO ground truth and results JSON the metrics came from as artifacts."""
         import dataclasses
 
+        from solutions.core.report import table_section
         from solutions.object_detection.report import evaluate_detector
 
         recipe = self._recipe
         found = evaluate_detector(split, scores, train, list(self.schema_["class_names"]), decision.threshold,
                                   recipe.min_score, recipe.n_drawn, recipe.seed)
-        return dataclasses.replace(found.evaluation, artifacts={"ground_truth_coco.json": found.ground_truth,
-                                                                "predictions_coco.json": found.results})
+        sections = list(found.evaluation.sections)
+        notes = getattr(self, "training_notes_", None)  # set by fit; a run loaded from disk has none
+        if notes:
+            sections.append(table_section("Training notes", ["what", "value"], [[k, v] for k, v in notes.items()]))
+        return dataclasses.replace(found.evaluation, sections=sections,
+                                   artifacts={"ground_truth_coco.json": found.ground_truth,
+                                              "predictions_coco.json": found.results})
 
     # --------------------------------------------------------- predict
     def read_inputs(self, source: Any, schema: dict[str, Any], chunk_size: int) -> Iterator[InputChunk]:

@@ -29,7 +29,7 @@ def test_quick_recipe_learns_to_find_the_shapes(trained):
     assert verdict.low <= verdict.difference <= verdict.high
 
 
-def test_report_has_per_class_ap_pr_curves_sizes_and_drawn_images(trained):
+def test_report_has_per_class_ap_pr_curves_sizes_drawn_images_and_the_backbone(trained):
     _, report = trained
     titles = {s.title: s for s in report.sections}
     per_class = titles["Per-class AP"]
@@ -39,6 +39,7 @@ def test_report_has_per_class_ap_pr_curves_sizes_and_drawn_images(trained):
     assert len(titles["Test images: predicted and true boxes"].data["images"]) == 4
     data = titles["Data"]
     assert "Class counts are objects" in data.note
+    assert titles["Training notes"].data["rows"] == [["backbone", "cnn (trained from scratch)"]]
 
 
 def test_report_files_include_the_coco_json_the_metrics_came_from(trained, tmp_path):
