@@ -231,6 +231,7 @@ class TableScorer:
         self._score = tf.function(lambda values, texts: model(unpack(values, texts), training=False),
                                   input_signature=self._signature).get_concrete_function()
         self._explain = None
+        self._row_scorer = None  # built on the first score_record
 
     def _tensors(self, packed: tuple[np.ndarray, np.ndarray]):
         import tensorflow as tf
@@ -245,7 +246,13 @@ class TableScorer:
         return np.concatenate(parts)
 
     def score_record(self, record: dict[str, Any], missing: str = "impute") -> float:
-        """The score of one row given as a dict of column -> value."""
+        """The score of one row given as a dict of column -> value (through `RowScorer` where it applies)."""
+        if self._row_scorer is None:
+            from solutions.tables.row_scorer import RowScorer
+
+            self._row_scorer = RowScorer.for_model(self.model, self.schema) or False
+        if self._row_scorer:
+            return self._row_scorer.score_record(record, missing)
         packed = pack_inputs(record_to_inputs(record, self.schema, missing=missing), self.schema)
         return float(self._score(*self._tensors(packed)).numpy()[0, 0])
 
