@@ -39,18 +39,9 @@ def _inputs(solution, records):
     return solution.inputs(pd.DataFrame(records))
 
 
-def test_seed_ensembles_are_scored_by_their_own_call():
-    # each member has its own lookups: the model's call scores the row
-    solution = FraudDetectionSolution(recipe="quick", epochs=1, network="mlp", numeric_embedding="none",
-                                      members=2).fit("transactions", progress=False)
-    assert RowScorer.for_model(solution.model_, solution.schema_) is None
-    records = _records(solution, 3)
-    assert np.allclose([solution.score_record(r) for r in records],
-                       solution.scorer_.score(_inputs(solution, records))[:, 0], atol=1e-6)
-
-
 def test_models_it_does_not_fit_are_scored_by_their_own_call():
-    # wide-and-deep one-hot encodes its categories beside the embeddings: no row scorer, the model's call instead
+    # wide-and-deep one-hot encodes its categories beside the embeddings (seed ensembles: each member its own
+    # lookups): no row scorer, the model's call instead
     solution = CreditScoringSolution(recipe="quick", model="wide_deep", epochs=1, members=1).fit("applicants",
                                                                                                progress=False)
     assert RowScorer.for_model(solution.model_, solution.schema_) is None
