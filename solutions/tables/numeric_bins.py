@@ -50,8 +50,14 @@ def fit_numeric_bins(frame, y, numeric: list[dict[str, Any]], recipe) -> list[li
     if n_bins < 2:
         raise ConfigError(f"numeric_embedding={recipe.numeric_embedding} needs at least 3 training rows to fit bins. "
                           f"Received: {len(x)}. Add rows or set --set numeric_embedding=none.")
-    if recipe.numeric_embedding == "piecewise_linear":
-        bins = compute_quantile_bins(x, n_bins)
-    else:
-        bins = compute_tree_bins(x, np.asarray(y).astype(int), n_bins, tree_kwargs=TREE_OPTIONS)
-    return [edges.tolist() for edges in bins]
+    bins = []
+    for column in x.T:
+        if len(np.unique(column)) < 2:
+            # one value once missing cells hold the median (its missing indicator still carries them): one bin
+            bins.append([float(column[0]) - 1.0, float(column[0]) + 1.0])
+        elif recipe.numeric_embedding == "piecewise_linear":
+            bins.append(compute_quantile_bins(column[:, None], n_bins)[0].tolist())
+        else:
+            bins.append(compute_tree_bins(column[:, None], np.asarray(y).astype(int), n_bins,
+                                          tree_kwargs=TREE_OPTIONS)[0].tolist())
+    return bins

@@ -215,3 +215,16 @@ def test_combined_detector_exports_its_stacked_score(run, tmp_path):
     for keras_format in ("tf_saved_model", "onnx"):  # LiteRT of the same graph pieces: tests/tables/test_export.py
         result = export_and_verify(combined, tmp_path / f"combined_{keras_format}", keras_format, rows)
         assert result["max_abs_difference"] <= 1e-4 and len(result["outputs"]) == 1
+
+
+def test_a_number_with_one_value_besides_missing_cells_gets_one_bin(tmp_path, capsys):
+    rows = make_transactions(n=400, seed=1)
+    rows["amount"] = np.where(np.arange(len(rows)) % 2 == 0, 5.0, np.nan)  # one value once the median fills the rest
+    rows.to_csv(tmp_path / "rows.csv", index=False)
+    code = main(["--quiet", "train", "fraud_detection", "--data", str(tmp_path / "rows.csv"), "--label", "is_fraud",
+                 "--recipe", "quick", "--set", "epochs=1", "--set", "numeric_embedding=piecewise_linear",
+                 "--out", str(tmp_path / "run")])
+    assert code == 0, capsys.readouterr().err
+    schema = json.loads((tmp_path / "run" / "schema.json").read_text())
+    amount = [s["name"] for s in schema["numeric"]].index("amount")
+    assert len(schema["numeric_bins"][amount]) == 2
