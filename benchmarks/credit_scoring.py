@@ -11,7 +11,11 @@ scorecard, logistic regression on one-hot categories and standardised numbers, a
 (each deciding at P(bad) < 1/6), refusing everyone (0.700), the default MLP as one network (members=1),
 which shows what the ensemble adds, TabM with periodic numeric embeddings (one network of k=16
 members; issue #17) and the same with k=1 (an MLP on periodic embeddings, "MLP-PLR"). Each network's validation AUC (the toolkit's 15% of the fold's training applicants)
-is recorded too: the default network is chosen on it, never on the test folds.
+is recorded too, on the same 15% holdout rows for every variant: the default network is chosen on it,
+never on the test folds. Cross-fitted members (`cross_fit: true`, issue #17) pool the 900 rows into one
+fold per member; their validation AUC on those holdout rows is out of fold, and their AUC over all 900
+pooled rows out of fold is a row of its own. Their report's baselines train on all 900 rows too, which
+gives the baseline rows "trained on all 900 rows" (the plain baseline rows train on the 765).
 Printed: mean AUC, KS and cost per applicant over the 10 folds with a 95% t-interval.
 Goal: AUC >= 0.80 and cost < 0.53.
 
@@ -34,6 +38,7 @@ from solutions.core import metrics as M
 from solutions.core.datasets import resolve_data
 from solutions.credit_scoring import CreditScoringSolution
 from solutions.credit_scoring.data import load_german_credit
+from solutions.credit_scoring.metrics import ks_statistic
 from solutions.credit_scoring.scorecard import decision_cost, least_cost_threshold
 from solutions.tables.baselines import logistic_regression_scores
 
@@ -73,7 +78,14 @@ def interval(values: list[float]) -> tuple[float, float, float]:
 
 
 ALL_VARIANTS = ("mlp", "wide_deep", "mlp1", "tabm", "mlp_plr", "tabm_loss", "tabm_plain", "tabm_ple", "tabm_ple_tree",
-                "mlp10", "wide_deep10")
+                "mlp10", "wide_deep10", "mlp_cf", "wide_deep_cf", "mlp10_cf")
+
+
+def holdout_validation_ids(frame, test_index: np.ndarray, source) -> np.ndarray:
+    """The ids of the recipe's 15% validation split of a fold (the same seed gives every variant the same one)."""
+    solution = FoldSolution(frame, test_index, "default", cross_fit=False)
+    recipe = solution.resolve_recipe()
+    return solution.split(solution.load_examples(source, recipe, None), recipe).val.ids
 VARIANTS_RUN_BY_DEFAULT = ALL_VARIANTS
 
 
@@ -101,8 +113,9 @@ def main(argv: list[str]) -> int:
 
     members = CreditScoringSolution("default").resolve_recipe().members
     tabm = {"members": 1, "network": "tabm", "numeric_embedding": "periodic", "lr_schedule": "constant", "monitor": "val_auc"}
-    variants = {"mlp": ("mlp", {}, f"MLP (default, {members} members)"),
-                "wide_deep": ("wide_deep", {}, f"wide-and-deep ({members} members)"),
+    one_split = {"cross_fit": False}
+    variants = {"mlp": ("mlp", one_split, f"MLP, {members} members on one split (cross_fit=false)"),
+                "wide_deep": ("wide_deep", one_split, f"wide-and-deep ({members} members)"),
                 "mlp1": ("mlp", {"members": 1}, "MLP, one network (members=1)"),
                 "tabm": ("mlp", tabm, "TabM k=16 + periodic embeddings (one network)"),
                 "mlp_plr": ("mlp", {**tabm, "tabm_k": 1}, "MLP-PLR: TabM k=1 + periodic embeddings (one network)"),
@@ -114,33 +127,50 @@ def main(argv: list[str]) -> int:
                              "TabM k=16 + piecewise-linear embeddings (quantile bins), early stopping on validation loss"),
                 "tabm_ple_tree": ("mlp", {**tabm, "numeric_embedding": "piecewise_linear_tree", "monitor": "val_loss"},
                                   "TabM k=16 + piecewise-linear embeddings (tree bins), early stopping on validation loss"),
-                "mlp10": ("mlp", {"members": 10}, "MLP, 10 members"),
-                "wide_deep10": ("wide_deep", {"members": 10}, "wide-and-deep, 10 members")}
-    variants = [variants[name] for name in args.variants]
+                "mlp10": ("mlp", {"members": 10, **one_split}, "MLP, 10 members"),
+                "wide_deep10": ("wide_deep", {"members": 10, **one_split}, "wide-and-deep, 10 members"),
+                "mlp_cf": ("mlp", {}, f"MLP (default, {members} cross-fitted members)"),
+                "wide_deep_cf": ("wide_deep", {"cross_fit": True}, f"wide-and-deep, {members} cross-fitted members"),
+                "mlp10_cf": ("mlp", {"members": 10, "cross_fit": True}, "MLP, 10 cross-fitted members")}
+    variants = [(name, *variants[name]) for name in args.variants]
     validation: dict[str, list[float]] = {}
+    pooled_validation: dict[str, list[float]] = {}
     for k, (_, test_index) in enumerate(folds):
-        for model, extra, label in variants:
+        holdout = holdout_validation_ids(frame, test_index, source)
+        for name, model, extra, label in variants:
             solution = FoldSolution(frame, test_index, "default", model=model, **extra, **overrides).fit(source, progress=False)
             report = solution.evaluate()
             m = report.metrics
-            validation.setdefault(label, []).append(solution.validation_score()[1])
+            # Every variant's validation AUC on the same 15% holdout rows (out of fold for cross-fitted members).
+            val = solution.splits_.val
+            on_holdout = np.isin(val.ids, holdout)
+            validation.setdefault(label, []).append(M.roc_auc(val.y[on_holdout], solution.held_out_scores(val)[on_holdout, 0]))
+            if solution.resolve_recipe().cross_fits(time_split=False):
+                pooled_validation.setdefault(label, []).append(solution.validation_score()[1])
+            if name == "mlp_cf":  # the baselines of its report train on all pooled rows too
+                train = solution.splits_.train
+                for baseline in ("WOE scorecard (logistic regression)", "HistGradientBoosting"):
+                    record(f"baseline: {baseline}, trained on all {len(train)} rows", m[f"baseline/{baseline}/auc"]["value"],
+                           m[f"baseline/{baseline}/ks"]["value"], m[f"baseline/{baseline}/cost_per_applicant"]["value"])
+                p_lr = logistic_regression_scores(train.x, train.y, solution.splits_.test.x, solution.schema_)
+                test_y = solution.splits_.test.y
+                record(f"baseline: logistic regression (one-hot), trained on all {len(train)} rows", M.roc_auc(test_y, p_lr),
+                       ks_statistic(test_y, p_lr), decision_cost(test_y, p_lr, 1 / 6, 5, 1))
             record(f"{label}, threshold P(bad) < 1/6", m["auc"]["value"], m["ks"]["value"], m["cost_per_applicant"]["value"])
-            if extra:
+            if name not in ("mlp", "wide_deep", "mlp_cf", "wide_deep_cf"):
                 continue
             val, test = solution.splits_.val, solution.splits_.test
-            chosen = least_cost_threshold(val.y, solution.predict_scores(val.x)[:, 0], 5, 1)
+            chosen = least_cost_threshold(val.y, solution.held_out_scores(val)[:, 0], 5, 1)
             p = solution.predict_scores(test.x)[:, 0]
             record(f"{label}, threshold chosen on validation", m["auc"]["value"], m["ks"]["value"],
                    decision_cost(test.y, p, chosen, 5, 1))
-            if model == "mlp" and not extra:
-                for name in ("WOE scorecard (logistic regression)", "HistGradientBoosting"):
-                    record(f"baseline: {name}", m[f"baseline/{name}/auc"]["value"], m[f"baseline/{name}/ks"]["value"],
-                           m[f"baseline/{name}/cost_per_applicant"]["value"])
+            if name == "mlp":
+                for baseline in ("WOE scorecard (logistic regression)", "HistGradientBoosting"):
+                    record(f"baseline: {baseline}", m[f"baseline/{baseline}/auc"]["value"], m[f"baseline/{baseline}/ks"]["value"],
+                           m[f"baseline/{baseline}/cost_per_applicant"]["value"])
                 record("baseline: refuse everyone", 0.5, 0.0, m["baseline/refuse everyone/cost_per_applicant"]["value"])
                 train = solution.splits_.train
                 p_lr = logistic_regression_scores(train.x, train.y, test.x, solution.schema_)
-                from solutions.credit_scoring.metrics import ks_statistic
-
                 record("baseline: logistic regression (one-hot)", M.roc_auc(test.y, p_lr), ks_statistic(test.y, p_lr),
                        decision_cost(test.y, p_lr, 1 / 6, 5, 1))
         print(f"fold {k + 1}/{len(folds)} done ({(time.perf_counter() - began) / 60:.1f} min): "
@@ -164,7 +194,13 @@ def main(argv: list[str]) -> int:
     for name, values in validation.items():
         mean, low, high = interval(values)
         rows.append(row(DATASET, name, "validation ROC-AUC", mean, low=low, high=high,
-                        notes=f"mean over {n} folds of the 15% validation split inside each fold's training applicants"))
+                        notes=f"mean over {n} folds of the 15% validation split inside each fold's training applicants"
+                              + (" (out of fold: each row scored by the members that did not train on it)"
+                                 if name in pooled_validation else "")))
+    for name, values in pooled_validation.items():
+        mean, low, high = interval(values)
+        rows.append(row(DATASET, name, "validation ROC-AUC, all pooled rows out of fold", mean, low=low, high=high,
+                        notes=f"mean over {n} folds of the out-of-fold AUC of each fold's 900 training applicants"))
     settings = {"folds": n, "epochs": args.epochs or "default recipe", "seed": SEED, "variants": args.variants,
                 "wall_minutes": (time.perf_counter() - began) / 60}
     rows, settings = beside_previous(DOMAIN, rows, settings)

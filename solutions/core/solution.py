@@ -297,7 +297,7 @@ class Solution:
         if getattr(self, "splits_", None) is None:
             raise UsageError("This solution was loaded from a run directory and has no validation split to score.")
         split = self.splits_.val
-        evaluation = self.evaluate_split(split, self.predict_scores(split.x), None, self.decision_)
+        evaluation = self.evaluate_split(split, self.held_out_scores(split), None, self.decision_)
         return evaluation.primary_metric, float(evaluation.metrics[evaluation.primary_metric]["value"])
 
     def model_scores(self, x: Any) -> np.ndarray:
@@ -309,6 +309,11 @@ class Solution:
     def predict_scores(self, x: Any) -> np.ndarray:
         """Class probabilities for model-ready inputs (default: the model's scores)."""
         return self.model_scores(x)
+
+    def held_out_scores(self, split: Split) -> np.ndarray:
+        """`predict_scores` of a validation split's examples by a model that did not train on them (default: the
+        model's own; a domain whose members each hold out a part of the pooled rows scores each row by those)."""
+        return self.predict_scores(split.x)
 
     def decision_for(self, threshold: float | None) -> Decision | None:
         """The run's decision, or the same with every threshold replaced by `threshold` (--threshold)."""

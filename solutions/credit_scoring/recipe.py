@@ -43,7 +43,15 @@ class CreditRecipe(TabularRecipe):
       0.08 between seeds of the same fold, and scores that move with the seed are a model-risk
       problem too. In benchmarks/credit_scoring.py (10 folds) the 5-member MLP scores AUC 0.789 and
       cost 0.514 per applicant against one network's 0.780 and 0.533.
+    cross_fit: (TabularRecipe) unset here means on for member ensembles: the training and validation
+      applicants are pooled and each of the 5 members holds out its own fifth (tables.cross_fit), so
+      early stopping, calibration and the threshold see every applicant out of fold, not 15% of
+      them. Chosen on validation in benchmarks/credit_scoring.py (the same 15% holdout applicants
+      scored out of fold: AUC 0.798 against the shared-split ensemble's 0.797; test AUC 0.790 against
+      0.789, logistic regression on the same folds 0.788). `--set cross_fit=false` is the former recipe.
     """
+
+    CROSS_FIT_DEFAULT: ClassVar[bool] = True
 
     PRESETS: ClassVar[dict] = {
         "quick": {"epochs": 15, "batch_size": 32, "hidden_units": (16,), "early_stopping_patience": 0,

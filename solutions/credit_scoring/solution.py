@@ -105,14 +105,15 @@ class CreditScoringSolution(TabularSolution):
     def choose_decision(self, splits, score, schema: dict[str, Any], recipe: CreditRecipe) -> Decision:
         """Calibrate on the validation applicants, fix the score bands from the training applicants'
         calibrated scores, and choose the approval threshold by the recipe's rule."""
-        calibration = fit_calibration(recipe.calibration, score(splits.val.x)[:, 0], splits.val.y)
-        calibrated = lambda x: apply_calibration(calibration, score(x)[:, 0])  # noqa: E731
-        train_points = score_points(calibrated(splits.train.x), recipe.base_score, recipe.base_odds, recipe.pdo)
+        val_scores = self.held_out_model_scores(splits.val)[:, 0]  # out of fold when the members are cross-fitted
+        calibration = fit_calibration(recipe.calibration, val_scores, splits.val.y)
+        train_points = score_points(apply_calibration(calibration, score(splits.train.x)[:, 0]),
+                                    recipe.base_score, recipe.base_odds, recipe.pdo)
         edges = list(recipe.band_edges) or quantile_band_edges(train_points, len(recipe.band_names))
         if recipe.threshold_rule == "expected_cost":
             threshold = expected_cost_threshold(recipe.cost_bad_approved, recipe.cost_good_refused)
         else:
-            threshold = least_cost_threshold(splits.val.y, calibrated(splits.val.x),
+            threshold = least_cost_threshold(splits.val.y, apply_calibration(calibration, val_scores),
                                              recipe.cost_bad_approved, recipe.cost_good_refused)
         return Decision(rule=recipe.threshold_rule, thresholds={BAD: float(threshold)}, score_range=(0.0, 1.0), details={
             "calibration": calibration,
@@ -124,10 +125,10 @@ class CreditScoringSolution(TabularSolution):
         """The network's probability of default before calibration, per row."""
         return self.model_scores(x)[:, 0]
 
-    def predict_scores(self, x) -> np.ndarray:
-        """Calibrated probability of default per row, shape (n, 1)."""
+    def scores_from_model(self, scores: np.ndarray) -> np.ndarray:
+        """Calibrated probability of default per row, shape (n, 1), from the network's (n, 1) scores."""
         self._check_fitted()
-        return apply_calibration(self.decision_.details["calibration"], self.raw_probabilities(x)).reshape(-1, 1)
+        return apply_calibration(self.decision_.details["calibration"], scores[:, 0]).reshape(-1, 1)
 
     def points(self, p_bad: np.ndarray) -> np.ndarray:
         recipe = self._recipe

@@ -112,6 +112,9 @@ class FraudRecipe(TabularRecipe):
 
     def check(self) -> None:
         super().check()
+        require_value(self.cross_fit is not True or (self.detector == "mlp" and self.imbalance in ("none", "focal")), "cross_fit",
+                      "false unless detector=mlp with imbalance=none or focal (resampled or weighted rows are not "
+                      "split per member)", self.cross_fit)
         require_value(0 < self.oversample_ratio < 1, "oversample_ratio", "a share between 0 and 1", self.oversample_ratio)
         require_value(self.focal_gamma >= 0, "focal_gamma", "a number >= 0", self.focal_gamma)
         require_value(self.gan_steps >= 1, "gan_steps", "an integer >= 1", self.gan_steps)

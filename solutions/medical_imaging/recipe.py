@@ -17,7 +17,10 @@ class MedicalImagingRecipe(Recipe):
     model: "resnet" (a residual CNN, depth 6n+2), "densenet" (a DenseNet-BC of three
       dense blocks) or "transfer" (a keras.applications backbone; see backbone, weights).
       Both CNNs take gray or colour input and size their stem to the image: full
-      resolution up to 64 pixels, one stride-2 step up to 128, two above.
+      resolution up to 64 pixels, one stride-2 step up to 128, two above. The default stays
+      "resnet": on PneumoniaMNIST (benchmarks/medical_imaging.py) it and the ImageNet MobileNetV2
+      at 96x96 reach the same validation AUC (0.9979), the transfer model in 1.4 minutes instead of
+      12.7 (test AUC 0.975 against 0.978), and the ResNet needs no weights file.
     depth, width: ResNet depth (8, 14, 20, 32, ...) and its first stage's filters.
     growth_rate, dense_layers: DenseNet's filters added per layer and layers per block.
     image_size: (height, width) every image is resized to; empty (the default) keeps the

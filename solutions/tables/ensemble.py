@@ -5,9 +5,10 @@ German credit, five seeds of the default MLP on the same fold scored test AUCs f
 With `members` > 1 a table solution builds that many independent networks (each with its own
 embeddings and head; they share no weights) in one model:
 
-- the training model outputs every member's probability, shape (n, members); Keras' binary losses
-  average over the last axis, so the loss is the mean of the members' losses and each member learns
-  exactly as it would alone, while one `fit` trains them all (one input pipeline, one early stop);
+- the training model outputs every member's probability, shape (n, members); `MemberLoss` is the
+  mean of the members' losses, so each member learns exactly as it would alone, while one `fit`
+  trains them all (one input pipeline, one early stop); with `cross_fit` each member also has its
+  own training rows and its own out-of-fold validation rows (tables.cross_fit);
 - the saved model averages the members' logits into one score, shape (n, 1), like a single network.
 
 The saved model keeps the "encoder" / "head" contract of `tables.model`: "encoder"
@@ -59,16 +60,26 @@ class MemberMean(layers.Layer):
 
 @keras.saving.register_keras_serializable(package="ksol")
 class MemberMeanAUC(keras.metrics.AUC):
-    """keras.metrics.AUC of the members' mean probability (training models output one column per member)."""
+    """keras.metrics.AUC of the members' mean probability (training models output one column per member).
+
+    The label is (n, 1), or (n, members) with -1 in the cells of members that do not see the row
+    (tables.cross_fit): then each row's score is the mean of the members that see it."""
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        return super().update_state(y_true, ops.mean(y_pred, axis=-1, keepdims=True), sample_weight)
+        label, seen = _member_cells(y_true, y_pred)
+        count = ops.sum(seen, axis=-1, keepdims=True)
+        mean = ops.sum(y_pred * seen, axis=-1, keepdims=True) / ops.maximum(count, 1.0)
+        weight = ops.cast(count > 0, y_pred.dtype)
+        if sample_weight is not None:
+            weight = weight * ops.reshape(ops.cast(sample_weight, y_pred.dtype), (-1, 1))
+        return super().update_state(ops.max(label, axis=-1, keepdims=True), mean, weight)
 
 
 @keras.saving.register_keras_serializable(package="ksol")
 class MemberLoss(keras.losses.Loss):
-    """A binary loss of every member's output: the label (n, 1) is broadcast to (n, members) and the wrapped
-    loss (a Keras binary loss, which averages over the last axis) gives each row the mean member loss."""
+    """A binary loss of every member's output: the label (n, 1) is broadcast to (n, members) and each row
+    gets the mean of its members' losses (the wrapped Keras binary loss, per cell). A label of
+    (n, members) with -1 cells (tables.cross_fit) leaves those members out of the row's mean."""
 
     def __init__(self, loss, name: str | None = None, **kwargs):
         loss = keras.losses.deserialize(loss) if isinstance(loss, dict) else loss
@@ -76,11 +87,18 @@ class MemberLoss(keras.losses.Loss):
         self.loss = loss
 
     def call(self, y_true, y_pred):
-        y_true = ops.broadcast_to(ops.cast(y_true, y_pred.dtype), ops.shape(y_pred))
-        return self.loss.call(y_true, y_pred)
+        label, seen = _member_cells(y_true, y_pred)
+        cells = self.loss.call(ops.expand_dims(label, -1), ops.expand_dims(y_pred, -1))  # (n, members)
+        return ops.sum(cells * seen, axis=-1) / ops.maximum(ops.sum(seen, axis=-1), 1.0)
 
     def get_config(self):
         return {**super().get_config(), "loss": keras.losses.serialize(self.loss)}
+
+
+def _member_cells(y_true, y_pred):
+    """The label per (row, member) cell, with -1 cells as 0, and 1/0 for the cells that count."""
+    y_true = ops.broadcast_to(ops.cast(y_true, y_pred.dtype), ops.shape(y_pred))
+    return ops.maximum(y_true, 0.0), ops.cast(y_true >= 0, y_pred.dtype)
 
 
 CUSTOM_OBJECTS = {"ksol>SliceFeatures": SliceFeatures, "ksol>MemberMean": MemberMean, "ksol>MemberMeanAUC": MemberMeanAUC,
@@ -138,6 +156,18 @@ def inference_ensemble(model, schema: dict[str, Any], name: str):
     mean = MemberMean(name="mean_logit")(member_heads(head_inputs if len(head_inputs) > 1 else head_inputs[0]))
     head = keras.Model(head_inputs if len(head_inputs) > 1 else head_inputs[0], mean, name="head")
     return build_binary_model(schema, model.get_layer("encoder"), head, name)
+
+
+def member_scores(model, inputs) -> "np.ndarray":
+    """Every member's probability, (n, members), from the saved model of an ensemble (`inference_ensemble`)."""
+    import numpy as np
+    import tensorflow as tf
+
+    member_heads = model.get_layer("head").get_layer(MEMBER_HEADS)
+    tensors = {name: tf.constant(values, dtype=tf.string if values.dtype == object else tf.float32)
+               for name, values in inputs.items()}
+    logits = ops.convert_to_numpy(member_heads(model.get_layer("encoder")(tensors)))
+    return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
 
 
 def is_member_ensemble(model) -> bool:

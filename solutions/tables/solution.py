@@ -23,7 +23,7 @@ import numpy as np
 
 from solutions.core.config import Recipe, require_value
 from solutions.core.datasets import DataSource
-from solutions.core.errors import DataError
+from solutions.core.errors import ConfigError, DataError
 from solutions.core.solution import InputChunk, Solution
 from solutions.core.splits import Examples, Split, Splits, split_examples, time_ordered_split
 from solutions.core.layout import find_label_column
@@ -32,6 +32,7 @@ from solutions.tables.columns import (
     binary_labels, check_missing, column_list, feature_schema, infer_layout, labels_as_text, time_value, time_values,
     unusable_columns, without_columns,
 )
+from solutions.tables.cross_fit import cross_fit_splits
 from solutions.tables.numeric_bins import NUMERIC_EMBEDDINGS, fit_numeric_bins
 from solutions.tables.inputs import SOURCE_ATTR, check_numbers_in_range, frame_to_inputs, rows_in_range
 from solutions.tables.reading import iter_table_chunks, read_table_file
@@ -66,7 +67,16 @@ class TabularRecipe(Recipe):
     members: how many independently initialised networks are trained side by side and averaged
       (their logits) into the saved model's one score; 1 is a single network. See
       tables.ensemble: small tables give very different networks from different seeds.
+    cross_fit: with members >= 2 (network mlp), pool the training and validation rows and cut them
+      into `members` stratified folds: member i trains on all folds but fold i, and every validation
+      figure (early stopping, calibration, thresholds, the report's validation score) is the
+      out-of-fold score of all pooled rows (tables.cross_fit). Not with a time column, whose
+      validation split is the later period. Unset (null), the domain decides (CROSS_FIT_DEFAULT: credit
+      cross-fits its member ensembles, fraud does not), and a time split or one network turns it off.
     """
+
+    # Whether an unset `cross_fit` cross-fits the member ensembles this recipe can cross-fit.
+    CROSS_FIT_DEFAULT: ClassVar[bool] = False
 
     missing: Literal["impute", "error"] = "impute"
     categorical_columns: tuple[str, ...] = ()
@@ -77,6 +87,7 @@ class TabularRecipe(Recipe):
     hidden_units: tuple[int, ...] = (64, 32)
     dropout: float = 0.1
     members: int = 1
+    cross_fit: bool | None = None
     network: Literal["mlp", "tabm"] = "mlp"
     numeric_embedding: Literal[NUMERIC_EMBEDDINGS] = "none"  # type: ignore[valid-type]
     numeric_bins: int = 48
@@ -89,6 +100,10 @@ class TabularRecipe(Recipe):
         require_value(1 <= self.members <= 32, "members", "an integer from 1 to 32", self.members)
         require_value(self.network == "mlp" or self.members == 1, "members",
                       "1 with network=tabm (TabM is already an ensemble of tabm_k members)", self.members)
+        require_value(self.cross_fit is not True or (self.members >= 2 and self.network == "mlp"), "cross_fit",
+                      "false unless members >= 2 and network=mlp (each member holds out its own fold)", self.cross_fit)
+        require_value(self.cross_fit is not True or self.class_weight != "balanced", "cross_fit",
+                      "false with class_weight=balanced (per-member targets take no class weights)", self.cross_fit)
         require_value(self.network == "tabm" or self.numeric_embedding == "none", "numeric_embedding",
                       '"none" unless network=tabm', self.numeric_embedding)
         require_value(2 <= self.numeric_bins <= 256, "numeric_bins", "an integer from 2 to 256 (bins per numeric column)",
@@ -102,6 +117,14 @@ class TabularRecipe(Recipe):
         require_value(len(self.hidden_units) >= 1 and min(self.hidden_units) >= 1, "hidden_units",
                       "a list of layer widths, each >= 1", list(self.hidden_units))
         require_value(0 <= self.dropout < 1, "dropout", "a number in [0, 1)", self.dropout)
+
+
+    def cross_fits(self, time_split: bool) -> bool:
+        """Whether training cross-fits the members: as set, or (unset) the domain's default where it applies."""
+        if self.cross_fit is not None:
+            return self.cross_fit
+        return (self.CROSS_FIT_DEFAULT and self.members >= 2 and self.network == "mlp" and self.class_weight != "balanced"
+                and not time_split)
 
 
 class TabularSolution(Solution):
@@ -230,7 +253,14 @@ class TabularSolution(Solution):
             notes.append(f"missing values imputed (median or a '(missing)' category, with an indicator): {listed}")
         else:
             notes.append("no missing feature values")
-        return dataclasses.replace(splits, notes=tuple(list(splits.notes) + notes))
+        splits = dataclasses.replace(splits, notes=tuple(list(splits.notes) + notes))
+        if recipe.cross_fits(time_split=bool(layout.time)):
+            if layout.time:
+                raise ConfigError(f"cross_fit pools the training and validation rows, but {info['where']} is split by "
+                                  f"time ({layout.time!r}): its validation split is the later period. Set "
+                                  "cross_fit=false, or train without --time.")
+            splits = cross_fit_splits(splits, recipe.members, recipe.seed)
+        return splits
 
     def make_schema(self, splits: Splits, recipe: TabularRecipe) -> dict[str, Any]:
         features = feature_schema(splits.train.x, splits.found["layout"], recipe.min_category_count)
@@ -250,8 +280,32 @@ class TabularSolution(Solution):
         return frame_to_inputs(x, self.schema_, where, self.schema_.get("missing_policy", "impute"))
 
     def make_dataset(self, split: Split, schema: dict[str, Any], recipe: TabularRecipe, training: bool):
+        """(columns, label) batches; cross-fitted splits carry a label per member (tables.cross_fit)."""
         inputs = frame_to_inputs(split.x, schema, f"The {split.name} split", recipe.missing)
-        return table_dataset(inputs, split.y, recipe.batch_size, seed=recipe.seed if training else None)
+        target = split.y if split.targets is None else split.targets
+        return table_dataset(inputs, target, recipe.batch_size, seed=recipe.seed if training else None)
+
+    def held_out_model_scores(self, split: Split) -> np.ndarray:
+        """`model_scores` of a split's rows by a model that did not train on them: a cross-fitted validation
+        split (tables.cross_fit) is scored out of fold, each row by the members that held it out."""
+        if split.targets is None:
+            return self.model_scores(split.x)
+        from solutions.tables.cross_fit import held_out_members
+        from solutions.tables.ensemble import member_scores
+
+        seen = held_out_members(split.targets)
+        scores = member_scores(self.model_, self.inputs(split.x))
+        return ((scores * seen).sum(axis=1, keepdims=True) / seen.sum(axis=1, keepdims=True)).astype(np.float32)
+
+    def held_out_scores(self, split: Split) -> np.ndarray:
+        return self.scores_from_model(self.held_out_model_scores(split))
+
+    def scores_from_model(self, scores: np.ndarray) -> np.ndarray:
+        """`predict_scores`' step after the model's scores (credit: calibration). Default: none."""
+        return scores
+
+    def predict_scores(self, x: Any) -> np.ndarray:
+        return self.scores_from_model(self.model_scores(x))
 
     @property
     def scorer_(self):
@@ -366,10 +420,12 @@ def positive_last(splits: Splits, positive: str, negative: str) -> Splits:
 
 def table_dataset(inputs: dict[str, np.ndarray], y: np.ndarray, batch_size: int, *, seed: int | None = None,
                   weights: np.ndarray | None = None):
-    """A batched tf.data pipeline of (columns, label[, weight]); shuffled each epoch when `seed` is given."""
+    """A batched tf.data pipeline of (columns, label[, weight]); shuffled each epoch when `seed` is given.
+    `y` is one label per row, or a row of labels (one per member, tables.cross_fit)."""
     import tensorflow as tf
 
-    target = np.asarray(y, dtype=np.float32).reshape(-1, 1)
+    target = np.asarray(y, dtype=np.float32)
+    target = target.reshape(-1, 1) if target.ndim == 1 else target
     parts = (inputs, target) if weights is None else (inputs, target, np.asarray(weights, dtype=np.float32))
     dataset = tf.data.Dataset.from_tensor_slices(parts)
     if seed is not None:

@@ -84,6 +84,15 @@ def test_compact_row_picks_the_best_of_each_role_higher_is_better():
     assert rt.ratio_text(summary["ours"], summary["published"], True, "published") == "0.889: published ahead"
 
 
+def test_compact_row_shows_the_default_recipe_where_a_row_is_named_so():
+    result = cost_result()
+    result["rows"][0]["row"] = "model A (default)"  # 0.55: worse on this split than model B's 0.50
+    (summary,) = rt.compact_rows(result)
+    assert summary["ours"]["row"] == "model A (default)" and summary["ratio_baseline"] == pytest.approx(0.55 / 0.52)
+    assert summary["best_ours"]["row"] == "model B"  # still named beside it in the README cell
+    assert "; best row: 0.5" in rt.compact_markdown([result]) and "model B" in rt.compact_markdown([result])
+
+
 def test_compact_row_lower_is_better_picks_minimum_and_ratio_below_one_is_ours_ahead():
     (summary,) = rt.compact_rows(cost_result())
     assert not summary["higher_is_better"]
