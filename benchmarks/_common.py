@@ -77,7 +77,7 @@ def write_results(domain: str, rows: list[dict[str, Any]], settings: dict[str, A
 
 
 def beside_previous(domain: str, rows: list[dict[str, Any]], settings: dict[str, Any]) -> tuple[list, dict]:
-    """These rows, plus the results file's earlier rows that this run did not produce again (same row and metric),
+    """These rows, plus the results file's earlier rows that this run did not produce again (same dataset, row and metric),
     so a run of some variants leaves the others' rows in place; the settings say how many were kept and from when."""
     import json
 
@@ -85,8 +85,8 @@ def beside_previous(domain: str, rows: list[dict[str, Any]], settings: dict[str,
     if not path.is_file():
         return rows, settings
     previous = json.loads(path.read_text())
-    ran = {(r["row"], r["metric"]) for r in rows}
-    kept = [r for r in previous["rows"] if (r["row"], r["metric"]) not in ran]
+    ran = {(r.get("dataset"), r["row"], r["metric"]) for r in rows}
+    kept = [r for r in previous["rows"] if (r.get("dataset"), r["row"], r["metric"]) not in ran]
     if not kept:
         return rows, settings
     return kept + rows, {**settings, "earlier_rows": f"{len(kept)} rows kept from the run of {previous.get('date')}",

@@ -145,17 +145,20 @@ def main(argv: list[str]) -> int:
             val = solution.splits_.val
             on_holdout = np.isin(val.ids, holdout)
             validation.setdefault(label, []).append(M.roc_auc(val.y[on_holdout], solution.held_out_scores(val)[on_holdout, 0]))
-            if solution.resolve_recipe().cross_fits(time_split=False):
+            cross_fitted = solution.resolve_recipe().cross_fits(time_split=False)
+            if cross_fitted:
                 pooled_validation.setdefault(label, []).append(solution.validation_score()[1])
-            if name == "mlp_cf":  # the baselines of its report train on all pooled rows too
+            if cross_fitted and name == next(n for n, _, e, _ in variants if n.endswith("_cf")):
+                # the baselines of a cross-fitted run's report train on all pooled rows too (once per fold)
                 train = solution.splits_.train
                 for baseline in ("WOE scorecard (logistic regression)", "HistGradientBoosting"):
                     record(f"baseline: {baseline}, trained on all {len(train)} rows", m[f"baseline/{baseline}/auc"]["value"],
                            m[f"baseline/{baseline}/ks"]["value"], m[f"baseline/{baseline}/cost_per_applicant"]["value"])
-                p_lr = logistic_regression_scores(train.x, train.y, solution.splits_.test.x, solution.schema_)
                 test_y = solution.splits_.test.y
-                record(f"baseline: logistic regression (one-hot), trained on all {len(train)} rows", M.roc_auc(test_y, p_lr),
-                       ks_statistic(test_y, p_lr), decision_cost(test_y, p_lr, 1 / 6, 5, 1))
+                for tuned, what in ((False, ""), (True, ", C tuned by 5-fold CV")):
+                    p_lr = logistic_regression_scores(train.x, train.y, solution.splits_.test.x, solution.schema_, tuned=tuned)
+                    record(f"baseline: logistic regression (one-hot){what}, trained on all {len(train)} rows",
+                           M.roc_auc(test_y, p_lr), ks_statistic(test_y, p_lr), decision_cost(test_y, p_lr, 1 / 6, 5, 1))
             record(f"{label}, threshold P(bad) < 1/6", m["auc"]["value"], m["ks"]["value"], m["cost_per_applicant"]["value"])
             if name not in ("mlp", "wide_deep", "mlp_cf", "wide_deep_cf"):
                 continue
