@@ -113,9 +113,9 @@ def main(argv: list[str]) -> int:
 
     members = CreditScoringSolution("default").resolve_recipe().members
     tabm = {"members": 1, "network": "tabm", "numeric_embedding": "periodic", "lr_schedule": "constant", "monitor": "val_auc"}
-    one_split = {"cross_fit": False}
-    variants = {"mlp": ("mlp", one_split, f"MLP, {members} members on one split (cross_fit=false)"),
-                "wide_deep": ("wide_deep", one_split, f"wide-and-deep ({members} members)"),
+    one_split, five = {"cross_fit": False}, {"members": 5}
+    variants = {"mlp": ("mlp", {**five, **one_split}, "MLP, 5 members on one split (cross_fit=false)"),
+                "wide_deep": ("wide_deep", {**five, **one_split}, "wide-and-deep (5 members)"),
                 "mlp1": ("mlp", {"members": 1}, "MLP, one network (members=1)"),
                 "tabm": ("mlp", tabm, "TabM k=16 + periodic embeddings (one network)"),
                 "mlp_plr": ("mlp", {**tabm, "tabm_k": 1}, "MLP-PLR: TabM k=1 + periodic embeddings (one network)"),
@@ -129,9 +129,9 @@ def main(argv: list[str]) -> int:
                                   "TabM k=16 + piecewise-linear embeddings (tree bins), early stopping on validation loss"),
                 "mlp10": ("mlp", {"members": 10, **one_split}, "MLP, 10 members"),
                 "wide_deep10": ("wide_deep", {"members": 10, **one_split}, "wide-and-deep, 10 members"),
-                "mlp_cf": ("mlp", {}, f"MLP (default, {members} cross-fitted members)"),
-                "wide_deep_cf": ("wide_deep", {"cross_fit": True}, f"wide-and-deep, {members} cross-fitted members"),
-                "mlp10_cf": ("mlp", {"members": 10, "cross_fit": True}, "MLP, 10 cross-fitted members")}
+                "mlp_cf": ("mlp", {**five, "cross_fit": True}, "MLP, 5 cross-fitted members"),
+                "wide_deep_cf": ("wide_deep", {**five, "cross_fit": True}, "wide-and-deep, 5 cross-fitted members"),
+                "mlp10_cf": ("mlp", {}, f"MLP (default, {members} cross-fitted members)")}
     variants = [(name, *variants[name]) for name in args.variants]
     validation: dict[str, list[float]] = {}
     pooled_validation: dict[str, list[float]] = {}
