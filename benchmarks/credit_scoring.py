@@ -1,13 +1,15 @@
 """Statlog German credit benchmark of the credit-scoring solution (stratified 10-fold cross-validation).
 
 Each fold's 100 applicants are the test split; the other 900 are split by the toolkit into training
-and validation (15%, stratified), which fits the calibration (Platt) and early stopping. Per fold:
-the default MLP and the wide-and-deep variant (each an ensemble of the recipe's `members` networks),
-each deciding at the least-expected-cost threshold on
+and validation (15%, stratified), which fits the calibration (Platt) and early stopping, or, for
+cross-fitted members (the default recipe: 10 of them), pooled and cut into one fold per member. Per
+fold: MLP and wide-and-deep ensembles of 5 members on one split, the same cross-fitted (mlp_cf,
+wide_deep_cf), 10 members either way (mlp10, wide_deep10; mlp10_cf is the default), each deciding at the least-expected-cost threshold on
 calibrated probabilities (approve when P(bad) < 1/6, from the cost matrix of german.doc: a bad
 applicant approved costs 5, a good one refused 1) and, as a second row, at the threshold with the least
 cost on the validation applicants; beside them, on the same folds, the weight-of-evidence logistic
-scorecard, logistic regression on one-hot categories and standardised numbers, and HistGradientBoosting
+scorecard, logistic regression on one-hot categories and standardised numbers (C = 1, and with C tuned by
+5-fold CV on the training rows), and HistGradientBoosting
 (each deciding at P(bad) < 1/6), refusing everyone (0.700), the default MLP as one network (members=1),
 which shows what the ensemble adds, TabM with periodic numeric embeddings (one network of k=16
 members; issue #17) and the same with k=1 (an MLP on periodic embeddings, "MLP-PLR"). Each network's validation AUC (the toolkit's 15% of the fold's training applicants)
