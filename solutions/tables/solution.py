@@ -259,6 +259,12 @@ class TabularSolution(Solution):
                 raise ConfigError(f"cross_fit pools the training and validation rows, but {info['where']} is split by "
                                   f"time ({layout.time!r}): its validation split is the later period. Set "
                                   "cross_fit=false, or train without --time.")
+            pooled = np.concatenate([splits.train.y, splits.val.y])
+            fewest = int(np.bincount(pooled, minlength=2).min())
+            if recipe.cross_fit is None and fewest < recipe.members:  # the default gives way to small data
+                note = (f"members not cross-fitted: a class has {plural(fewest, 'row')} in training and validation, "
+                        f"fewer than the {recipe.members} folds cross-fitting needs; one shared validation split instead")
+                return dataclasses.replace(splits, notes=tuple(splits.notes) + (note,))
             splits = cross_fit_splits(splits, recipe.members, recipe.seed)
         return splits
 

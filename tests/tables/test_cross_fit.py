@@ -111,3 +111,20 @@ def test_cross_fit_with_a_time_split_exits_2(tmp_path, capsys):
                  "--set", "cross_fit=true", "--out", str(tmp_path / "run")])
     err = capsys.readouterr().err
     assert code == 2 and "split by time ('day')" in err and "cross_fit=false" in err and "Traceback" not in err
+
+
+def test_the_default_gives_way_to_a_class_too_small_for_one_row_per_fold():
+    from solutions.credit_scoring.data import make_applicants
+
+    frame = make_applicants(n=400, seed=0)
+    bad = frame.index[frame["credit_risk"] == "bad"]
+    small = frame.drop(bad[9:]).reset_index(drop=True)  # 9 bad applicants: fewer than 10 in training and validation
+    solution = CreditScoringSolution("default", epochs=1)
+    recipe = solution.resolve_recipe()
+    assert recipe.members == 10 and recipe.cross_fit is None
+    from solutions.core.datasets import DataSource
+
+    source = DataSource(spec="small", name="small", config={"label": "credit_risk"})
+    solution.read_frame = lambda source, recipe: small.copy()
+    splits = solution.split(solution.load_examples(source, recipe, None), recipe)
+    assert splits.train.targets is None and any("not cross-fitted" in note for note in splits.notes)
